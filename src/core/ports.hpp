@@ -1,0 +1,126 @@
+// Ports: the interfaces the core needs from the outside world. Storage adapters
+// (src/storage/sqlite, later postgres) and crypto (src/security) implement them; src/app
+// wires them. Implementations must be thread-safe: the HTTP server calls them from several
+// threads. Every tenant-data method takes a Scope and treats rows outside it as absent.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+#include "core/model.hpp"
+
+namespace sw::core {
+
+class WorkshopStore {
+ public:
+  virtual ~WorkshopStore() = default;
+  // Conflict (machine code SLUG_TAKEN) when the slug exists.
+  virtual Result<Workshop> CreateWorkshop(const Workshop& w) = 0;
+  virtual Result<Workshop> GetWorkshop(const Scope& scope, WorkshopId id) = 0;
+  virtual Result<Page<Workshop>> ListWorkshops(const Scope& scope, PageRequest page,
+                                               bool active_only) = 0;
+  virtual Result<Workshop> UpdateWorkshop(const Scope& scope, const Workshop& w) = 0;
+  virtual Result<bool> SlugExists(std::string_view slug) = 0;
+};
+
+class PitStore {
+ public:
+  virtual ~PitStore() = default;
+  // Conflict (PIT_NUMBER_TAKEN) when the number exists in the workshop.
+  virtual Result<Pit> CreatePit(const Scope& scope, const Pit& p) = 0;
+  virtual Result<Pit> GetPit(const Scope& scope, PitId id) = 0;
+  virtual Result<std::vector<Pit>> ListPits(const Scope& scope, WorkshopId workshop) = 0;
+  virtual Result<Pit> UpdatePit(const Scope& scope, const Pit& p) = 0;
+  virtual Status DeletePit(const Scope& scope, PitId id) = 0;
+};
+
+struct UserFilter {
+  std::optional<WorkshopId> workshop_id;
+  std::optional<Role> role;
+};
+
+class UserStore {
+ public:
+  virtual ~UserStore() = default;
+  // Conflict (USERNAME_TAKEN) when the username exists, compared case-insensitively.
+  virtual Result<User> CreateUser(const User& u) = 0;
+  virtual Result<User> GetUser(const Scope& scope, UserId id) = 0;
+  // Login lookup: not tenant-scoped (a username is global). nullopt when unknown.
+  virtual Result<std::optional<User>> FindUserByUsername(std::string_view username) = 0;
+  virtual Result<Page<User>> ListUsers(const Scope& scope, const UserFilter& filter,
+                                       PageRequest page) = 0;
+  virtual Result<User> UpdateUser(const Scope& scope, const User& u) = 0;
+  // Records a failed login; locks the account when failures reach `threshold`.
+  virtual Result<User> RecordLoginFailure(UserId id, int threshold, SysTime lock_until) = 0;
+  virtual Status RecordLoginSuccess(UserId id, SysTime at) = 0;
+  virtual Result<std::int64_t> CountUsers() = 0;
+};
+
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+  // Creates a session with its first refresh token (hash only).
+  virtual Status CreateSession(const Session& s, std::string_view refresh_hash,
+                               SysTime refresh_expires) = 0;
+  // The token record with its session's state; nullopt when the hash is unknown.
+  virtual Result<std::optional<RefreshRecord>> FindRefresh(std::string_view refresh_hash) = 0;
+  // Atomically marks `old_hash` used and stores `new_hash` in the same session. Returns
+  // false (and changes nothing) if `old_hash` was already used or the session revoked.
+  virtual Result<bool> RotateRefresh(std::string_view old_hash, std::string_view new_hash,
+                                     SysTime new_expires) = 0;
+  virtual Status RevokeSession(std::string_view session_id, SysTime at) = 0;
+  virtual Status RevokeUserSessions(UserId user, SysTime at) = 0;
+  // The active (not revoked) session's user, for authenticating an access token.
+  virtual Result<std::optional<User>> FindSessionUser(std::string_view session_id) = 0;
+};
+
+class AuditStore {
+ public:
+  virtual ~AuditStore() = default;
+  virtual Status AppendAudit(const AuditEntry& e) = 0;
+  virtual Result<Page<AuditEntry>> ListAudit(const Scope& scope, const AuditFilter& filter,
+                                             PageRequest page) = 0;
+};
+
+// Everything the core reads and writes, as one bundle of references.
+struct Stores {
+  WorkshopStore& workshops;
+  PitStore& pits;
+  UserStore& users;
+  SessionStore& sessions;
+  AuditStore& audit;
+};
+
+// Password hashing, randomness and digests (libsodium/OpenSSL behind it).
+class Crypto {
+ public:
+  virtual ~Crypto() = default;
+  virtual Result<std::string> HashPassword(std::string_view password) = 0;
+  virtual bool VerifyPassword(std::string_view hash, std::string_view password) = 0;
+  // `bytes` random bytes from a CSPRNG, base64url without padding.
+  virtual std::string RandomToken(std::size_t bytes) = 0;
+  virtual std::string Sha256Hex(std::string_view data) = 0;
+};
+
+struct AccessClaims {
+  UserId user_id;
+  std::string session_id;
+  Role role = Role::kCustomer;
+  std::optional<WorkshopId> workshop_id;
+  SysTime issued_at{};
+  SysTime expires_at{};
+};
+
+// Signs and verifies access tokens (JWT HS256 in src/security).
+class AccessTokenCodec {
+ public:
+  virtual ~AccessTokenCodec() = default;
+  virtual std::string Issue(const AccessClaims& claims) = 0;
+  // Unauthenticated (TOKEN_INVALID / TOKEN_EXPIRED) for anything but a valid, unexpired token.
+  virtual Result<AccessClaims> Verify(std::string_view token, SysTime now) = 0;
+};
+
+}  // namespace sw::core
