@@ -24,8 +24,8 @@ Error InvalidCredentials() {
   return MakeError(Errc::kUnauthenticated, "invalid username or password", "INVALID_CREDENTIALS");
 }
 
-AuthService::AuthService(Stores stores, Crypto& crypto, AccessTokenCodec& codec,
-                         const Clock& clock, AuthConfig config)
+AuthService::AuthService(Stores stores, Crypto& crypto, AccessTokenCodec& codec, const Clock& clock,
+                         AuthConfig config)
     : stores_(stores),
       crypto_(crypto),
       codec_(codec),
@@ -63,9 +63,9 @@ Result<LoginResult> AuthService::Login(std::string_view username_in, std::string
   if (user.locked_until && *user.locked_until > now) return Locked();
 
   if (!crypto_.VerifyPassword(user.password_hash, password)) {
-    SW_ASSIGN_OR_RETURN(
-        User updated, stores_.users.RecordLoginFailure(user.id, config_.lockout_threshold,
-                                                       now + config_.lockout_duration));
+    SW_ASSIGN_OR_RETURN(User updated,
+                        stores_.users.RecordLoginFailure(user.id, config_.lockout_threshold,
+                                                         now + config_.lockout_duration));
     if (updated.locked_until && *updated.locked_until > now) return Locked();
     return InvalidCredentials();
   }
@@ -92,8 +92,8 @@ Result<LoginResult> AuthService::StartSession(const User& user) {
 Result<TokenPair> AuthService::IssueTokens(const User& user, const std::string& session_id,
                                            const std::string& refresh_token) {
   const SysTime now = clock_.Now();
-  AccessClaims claims{user.id, session_id, user.role, user.workshop_id, now,
-                      now + config_.access_ttl};
+  AccessClaims claims{user.id,          session_id, user.role,
+                      user.workshop_id, now,        now + config_.access_ttl};
   return TokenPair{codec_.Issue(claims), claims.expires_at, refresh_token,
                    now + config_.refresh_ttl};
 }
@@ -117,8 +117,8 @@ Result<LoginResult> AuthService::Refresh(std::string_view refresh_token) {
   if (!user || !user->active) return TokenInvalid("session has ended");
 
   const std::string next = crypto_.RandomToken(32);
-  SW_ASSIGN_OR_RETURN(bool rotated, stores_.sessions.RotateRefresh(
-                                        hash, crypto_.Sha256Hex(next), now + config_.refresh_ttl));
+  SW_ASSIGN_OR_RETURN(bool rotated, stores_.sessions.RotateRefresh(hash, crypto_.Sha256Hex(next),
+                                                                   now + config_.refresh_ttl));
   if (!rotated) {
     // Lost a race with another use of the same token: that is reuse too.
     SW_TRY(stores_.sessions.RevokeSession(record->session_id, now));
@@ -169,8 +169,8 @@ Result<Principal> AuthService::Authenticate(std::string_view access_token) {
   if (!user->active) {
     return MakeError(Errc::kUnauthenticated, "this account is disabled", "ACCOUNT_DISABLED");
   }
-  return Principal{user->id,          user->username, user->role, user->workshop_id,
-                   claims.session_id, user->temporary_password};
+  return Principal{user->id,          user->username,    user->role,
+                   user->workshop_id, claims.session_id, user->temporary_password};
 }
 
 Result<std::optional<std::string>> AuthService::EnsureInitialAdmin(std::string_view password) {

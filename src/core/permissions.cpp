@@ -36,11 +36,15 @@ constexpr std::array<Row, kActionCount> kTable{{
 }};
 // clang-format on
 
-const Row& RowFor(Action action) { return kTable[static_cast<std::size_t>(action)]; }
+const Row& RowFor(Action action) {
+  return kTable[static_cast<std::size_t>(action)];
+}
 
 }  // namespace
 
-std::string_view ActionName(Action action) { return RowFor(action).name; }
+std::string_view ActionName(Action action) {
+  return RowFor(action).name;
+}
 
 std::string_view GrantName(Grant grant) {
   switch (grant) {

@@ -14,7 +14,8 @@ bool IsTzChar(char c) {
 }
 
 Status ValidatePower(const WorkshopPatch& patch) {
-  if (patch.nominal_voltage_v && (*patch.nominal_voltage_v < 90 || *patch.nominal_voltage_v > 480)) {
+  if (patch.nominal_voltage_v &&
+      (*patch.nominal_voltage_v < 90 || *patch.nominal_voltage_v > 480)) {
     return InvalidField("nominal_voltage_v", "must be between 90 and 480");
   }
   if (patch.power_factor && (*patch.power_factor <= 0 || *patch.power_factor > 1)) {
@@ -45,8 +46,9 @@ Status ValidateText(std::string_view field, std::string_view value, std::size_t 
   }
   if (Trim(value).size() < min_len) {
     return InvalidField(std::string(field),
-                        min_len == 1 ? "is required"
-                                     : "must be at least " + std::to_string(min_len) + " characters");
+                        min_len == 1
+                            ? "is required"
+                            : "must be at least " + std::to_string(min_len) + " characters");
   }
   if (value.size() > max_len) {
     return InvalidField(std::string(field),
@@ -370,7 +372,8 @@ Result<CreatedUser> TenancyService::ResetPassword(const Principal& p, UserId id,
 Result<Change<User>> TenancyService::DeactivateUser(const Principal& p, UserId id) {
   SW_ASSIGN_OR_RETURN(User before, ManagedUser(p, Action::kUserDeactivate, id));
   if (before.id == p.user_id) {
-    return MakeError(Errc::kInvalidArgument, "you may not deactivate yourself", "CANNOT_DEACTIVATE_SELF");
+    return MakeError(Errc::kInvalidArgument, "you may not deactivate yourself",
+                     "CANNOT_DEACTIVATE_SELF");
   }
   User after = before;
   after.active = false;

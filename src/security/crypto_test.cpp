@@ -6,7 +6,9 @@ namespace sw::security {
 namespace {
 
 // Small argon2 cost: these tests check behaviour, not strength.
-SodiumCrypto MakeCrypto() { return SodiumCrypto(Argon2Params{1, 8 * 1024}); }
+SodiumCrypto MakeCrypto() {
+  return SodiumCrypto(Argon2Params{1, 8 * 1024});
+}
 
 TEST(Crypto, HashesAreArgon2idSaltedAndVerify) {
   auto crypto = MakeCrypto();
@@ -26,9 +28,9 @@ TEST(Crypto, RandomTokensAreUrlSafeAndDistinct) {
   const auto t1 = crypto.RandomToken(32), t2 = crypto.RandomToken(32);
   EXPECT_EQ(t1.size(), 43u);
   EXPECT_NE(t1, t2);
-  EXPECT_EQ(t1.find_first_not_of(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-            std::string::npos);
+  EXPECT_EQ(
+      t1.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+      std::string::npos);
 }
 
 TEST(Crypto, Sha256MatchesKnownVector) {

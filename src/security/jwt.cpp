@@ -19,7 +19,9 @@ Error Invalid(std::string message = "invalid token") {
   return MakeError(Errc::kUnauthenticated, std::move(message), "TOKEN_INVALID");
 }
 
-const json::value* Find(const json::object& o, std::string_view key) { return o.if_contains(key); }
+const json::value* Find(const json::object& o, std::string_view key) {
+  return o.if_contains(key);
+}
 
 }  // namespace
 

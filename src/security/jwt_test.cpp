@@ -10,8 +10,8 @@ namespace {
 const std::string kSecret(40, 'k');
 
 core::AccessClaims Claims(SysTime now) {
-  return core::AccessClaims{UserId{7}, "sess-1", core::Role::kOwner, WorkshopId{3}, now,
-                            now + std::chrono::minutes(15)};
+  return core::AccessClaims{UserId{7},     "sess-1", core::Role::kOwner,
+                            WorkshopId{3}, now,      now + std::chrono::minutes(15)};
 }
 
 TEST(Jwt, RoundTrip) {
@@ -75,7 +75,9 @@ TEST(Jwt, RejectsGarbage) {
   EXPECT_FALSE(codec.Verify(std::string(10000, 'a'), now).ok());
 }
 
-TEST(Jwt, ShortSecretIsRefused) { EXPECT_THROW(JwtCodec("short"), std::invalid_argument); }
+TEST(Jwt, ShortSecretIsRefused) {
+  EXPECT_THROW(JwtCodec("short"), std::invalid_argument);
+}
 
 }  // namespace
 }  // namespace sw::security

@@ -1,0 +1,93 @@
+#include "storage/sqlite/migrations.hpp"
+
+namespace sw::storage::sqlite {
+
+// Times are unix milliseconds (INTEGER). Every tenant table carries workshop_id.
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "tenancy_and_auth", R"sql(
+CREATE TABLE workshops (
+  id                INTEGER PRIMARY KEY,
+  name              TEXT NOT NULL,
+  slug              TEXT NOT NULL UNIQUE,
+  timezone          TEXT NOT NULL DEFAULT 'UTC',
+  address           TEXT NOT NULL DEFAULT '',
+  phone             TEXT NOT NULL DEFAULT '',
+  email             TEXT NOT NULL DEFAULT '',
+  active            INTEGER NOT NULL DEFAULT 1,
+  nominal_voltage_v REAL NOT NULL DEFAULT 230,
+  power_factor      REAL NOT NULL DEFAULT 0.95,
+  tariff_per_kwh    REAL NOT NULL DEFAULT 0,
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL
+);
+
+CREATE TABLE pits (
+  id          INTEGER PRIMARY KEY,
+  workshop_id INTEGER NOT NULL REFERENCES workshops(id),
+  number      INTEGER NOT NULL,
+  name        TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  status      TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled', 'maintenance')),
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  UNIQUE (workshop_id, number)
+);
+
+CREATE TABLE users (
+  id                 INTEGER PRIMARY KEY,
+  workshop_id        INTEGER REFERENCES workshops(id),
+  username           TEXT NOT NULL,
+  email              TEXT NOT NULL DEFAULT '',
+  full_name          TEXT NOT NULL DEFAULT '',
+  role               TEXT NOT NULL CHECK (role IN ('super_admin', 'owner', 'staff', 'customer')),
+  password_hash      TEXT NOT NULL,
+  active             INTEGER NOT NULL DEFAULT 1,
+  temporary_password INTEGER NOT NULL DEFAULT 0,
+  failed_logins      INTEGER NOT NULL DEFAULT 0,
+  locked_until       INTEGER,
+  last_login         INTEGER,
+  created_at         INTEGER NOT NULL,
+  updated_at         INTEGER NOT NULL,
+  CHECK ((role = 'super_admin') = (workshop_id IS NULL))
+);
+CREATE UNIQUE INDEX users_username ON users (username COLLATE NOCASE);
+CREATE INDEX users_workshop ON users (workshop_id);
+
+CREATE TABLE sessions (
+  id         TEXT PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+
+CREATE TABLE refresh_tokens (
+  token_hash TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL REFERENCES sessions(id),
+  expires_at INTEGER NOT NULL,
+  used_at    INTEGER
+);
+CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id);
+
+CREATE TABLE audit_log (
+  id            INTEGER PRIMARY KEY,
+  at            INTEGER NOT NULL,
+  actor_id      INTEGER,
+  actor_name    TEXT NOT NULL,
+  workshop_id   INTEGER,
+  action        TEXT NOT NULL,
+  resource_type TEXT NOT NULL,
+  resource_id   TEXT NOT NULL,
+  before_json   TEXT,
+  after_json    TEXT,
+  ip            TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_log_workshop_at ON audit_log (workshop_id, at);
+CREATE INDEX audit_log_at ON audit_log (at);
+)sql"},
+  };
+  return kMigrations;
+}
+
+}  // namespace sw::storage::sqlite

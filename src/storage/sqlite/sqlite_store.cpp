@@ -1,0 +1,608 @@
+#include "storage/sqlite/sqlite_store.hpp"
+
+#include <chrono>
+
+namespace sw::storage::sqlite {
+namespace {
+
+using core::Scope;
+
+constexpr std::string_view kWorkshopCols =
+    "id, name, slug, timezone, address, phone, email, active, nominal_voltage_v, power_factor, "
+    "tariff_per_kwh, created_at, updated_at";
+constexpr std::string_view kPitCols =
+    "id, workshop_id, number, name, description, status, created_at, updated_at";
+constexpr std::string_view kUserCols =
+    "id, workshop_id, username, email, full_name, role, password_hash, active, "
+    "temporary_password, failed_logins, locked_until, last_login, created_at, updated_at";
+
+std::string Sql(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (auto p : parts) out += p;
+  return out;
+}
+
+// Binds the scope to parameters `all_index` (0/1) and `all_index + 1` (workshop id or NULL).
+void BindScope(Stmt& st, int all_index, const Scope& scope) {
+  st.Bind(all_index, scope.all);
+  st.Bind(all_index + 1,
+          scope.workshop ? std::optional<std::int64_t>(scope.workshop->value) : std::nullopt);
+}
+
+std::optional<std::int64_t> OptMillis(const std::optional<SysTime>& t) {
+  return t ? std::optional<std::int64_t>(ToUnixMillis(*t)) : std::nullopt;
+}
+std::optional<SysTime> ColTime(const Stmt& st, int col) {
+  return st.IsNull(col) ? std::nullopt : std::optional<SysTime>(FromUnixMillis(st.Int(col)));
+}
+
+core::Workshop ReadWorkshop(const Stmt& st) {
+  core::Workshop w;
+  w.id = WorkshopId{st.Int(0)};
+  w.name = st.Text(1);
+  w.slug = st.Text(2);
+  w.timezone = st.Text(3);
+  w.address = st.Text(4);
+  w.phone = st.Text(5);
+  w.email = st.Text(6);
+  w.active = st.Int(7) != 0;
+  w.nominal_voltage_v = st.Real(8);
+  w.power_factor = st.Real(9);
+  w.tariff_per_kwh = st.Real(10);
+  w.created_at = FromUnixMillis(st.Int(11));
+  w.updated_at = FromUnixMillis(st.Int(12));
+  return w;
+}
+
+core::Pit ReadPit(const Stmt& st) {
+  core::Pit p;
+  p.id = PitId{st.Int(0)};
+  p.workshop_id = WorkshopId{st.Int(1)};
+  p.number = static_cast<int>(st.Int(2));
+  p.name = st.Text(3);
+  p.description = st.Text(4);
+  p.status = core::ParsePitStatus(st.Text(5)).value_or(core::PitStatus::kActive);
+  p.created_at = FromUnixMillis(st.Int(6));
+  p.updated_at = FromUnixMillis(st.Int(7));
+  return p;
+}
+
+core::User ReadUser(const Stmt& st) {
+  core::User u;
+  u.id = UserId{st.Int(0)};
+  if (!st.IsNull(1)) u.workshop_id = WorkshopId{st.Int(1)};
+  u.username = st.Text(2);
+  u.email = st.Text(3);
+  u.full_name = st.Text(4);
+  u.role = core::ParseRole(st.Text(5)).value_or(core::Role::kCustomer);
+  u.password_hash = st.Text(6);
+  u.active = st.Int(7) != 0;
+  u.temporary_password = st.Int(8) != 0;
+  u.failed_logins = static_cast<int>(st.Int(9));
+  u.locked_until = ColTime(st, 10);
+  u.last_login = ColTime(st, 11);
+  u.created_at = FromUnixMillis(st.Int(12));
+  u.updated_at = FromUnixMillis(st.Int(13));
+  return u;
+}
+
+Error NotFound(std::string what) {
+  return MakeError(Errc::kNotFound, what + " not found", "NOT_FOUND");
+}
+
+// Rewrites a unique-constraint failure into the domain's conflict code.
+template <typename T>
+Result<T> OnConflict(Result<T> r, std::string machine_code, std::string message,
+                     std::string field) {
+  if (!r.ok() && r.error().code == Errc::kConflict) {
+    return MakeError(Errc::kConflict, std::move(message), std::move(machine_code),
+                     std::move(field));
+  }
+  return r;
+}
+
+}  // namespace
+
+class SqliteStore::Timed {
+ public:
+  Timed(SqliteStore& s, const char* op)
+      : lock_(s.mutex_), store_(s), op_(op), start_(std::chrono::steady_clock::now()) {}
+  ~Timed() {
+    if (!store_.metrics_) return;
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    store_.metrics_
+        ->GetHistogram("sitewatch_storage_seconds", "Storage call duration by operation",
+                       {{"backend", "sqlite"}, {"op", op_}})
+        .Observe(secs);
+  }
+
+ private:
+  std::lock_guard<std::mutex> lock_;
+  SqliteStore& store_;
+  const char* op_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+SqliteStore::SqliteStore(std::unique_ptr<Database> db, const Clock& clock,
+                         metrics::Registry* metrics)
+    : db_(std::move(db)), clock_(clock), metrics_(metrics) {}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, int busy_timeout_ms,
+                                                       const Clock& clock,
+                                                       metrics::Registry* metrics) {
+  SW_ASSIGN_OR_RETURN(auto db, Database::Open(path, busy_timeout_ms));
+  SW_TRY(db->Migrate());
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), clock, metrics));
+}
+
+Status SqliteStore::Ping() {
+  Timed t(*this, "ping");
+  SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT 1"));
+  SW_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return MakeError(Errc::kUnavailable, "storage did not answer");
+  return Ok{};
+}
+
+Status SqliteStore::BackupTo(const std::string& path) {
+  Timed t(*this, "backup");
+  return db_->BackupTo(path);
+}
+
+Status SqliteStore::Checkpoint() {
+  Timed t(*this, "checkpoint");
+  return db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+// ---- workshops ----
+
+Result<core::Workshop> SqliteStore::CreateWorkshop(const core::Workshop& w) {
+  Timed t(*this, "workshop.create");
+  const auto now = ToUnixMillis(clock_.Now());
+  SW_ASSIGN_OR_RETURN(
+      Stmt st,
+      db_->Prepare("INSERT INTO workshops (name, slug, timezone, address, phone, email, "
+                   "active, nominal_voltage_v, power_factor, tariff_per_kwh, created_at, "
+                   "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)"));
+  st.Bind(1, w.name).Bind(2, w.slug).Bind(3, w.timezone).Bind(4, w.address).Bind(5, w.phone);
+  st.Bind(6, w.email).Bind(7, w.active).Bind(8, w.nominal_voltage_v).Bind(9, w.power_factor);
+  st.Bind(10, w.tariff_per_kwh).Bind(11, now);
+  if (!st.Run().ok()) {
+    return OnConflict(Result<core::Workshop>(db_->LastError("insert workshop")), "SLUG_TAKEN",
+                      "a workshop with this slug exists", "name");
+  }
+  return GetWorkshopLocked(Scope::All(), WorkshopId{db_->LastInsertId()});
+}
+
+Result<core::Workshop> SqliteStore::GetWorkshopLocked(const Scope& scope, WorkshopId id) {
+  SW_ASSIGN_OR_RETURN(Stmt st,
+                      db_->Prepare(Sql({"SELECT ", kWorkshopCols,
+                                        " FROM workshops WHERE id = ?1 AND (?2 OR id = ?3)"})));
+  st.Bind(1, id.value);
+  BindScope(st, 2, scope);
+  SW_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return NotFound("workshop");
+  return ReadWorkshop(st);
+}
+
+Result<core::Workshop> SqliteStore::GetWorkshop(const Scope& scope, WorkshopId id) {
+  Timed t(*this, "workshop.get");
+  return GetWorkshopLocked(scope, id);
+}
+
+Result<core::Page<core::Workshop>> SqliteStore::ListWorkshops(const Scope& scope,
+                                                              core::PageRequest page,
+                                                              bool active_only) {
+  Timed t(*this, "workshop.list");
+  core::Page<core::Workshop> out;
+  out.request = page;
+  {
+    SW_ASSIGN_OR_RETURN(Stmt st,
+                        db_->Prepare("SELECT COUNT(*) FROM workshops WHERE (?1 OR id = ?2) "
+                                     "AND (NOT ?3 OR active)"));
+    BindScope(st, 1, scope);
+    st.Bind(3, active_only);
+    SW_ASSIGN_OR_RETURN(bool row, st.Step());
+    out.total = row ? st.Int(0) : 0;
+  }
+  SW_ASSIGN_OR_RETURN(Stmt st,
+                      db_->Prepare(Sql({"SELECT ", kWorkshopCols,
+                                        " FROM workshops WHERE (?1 OR id = ?2) AND (NOT ?3 "
+                                        "OR active) ORDER BY id LIMIT ?4 OFFSET ?5"})));
+  BindScope(st, 1, scope);
+  st.Bind(3, active_only).Bind(4, page.page_size).Bind(5, page.Offset());
+  for (;;) {
+    SW_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.items.push_back(ReadWorkshop(st));
+  }
+  return out;
+}
+
+Result<core::Workshop> SqliteStore::UpdateWorkshop(const Scope& scope, const core::Workshop& w) {
+  Timed t(*this, "workshop.update");
+  SW_ASSIGN_OR_RETURN(
+      Stmt st,
+      db_->Prepare("UPDATE workshops SET name = ?1, timezone = ?2, address = ?3, phone = ?4, "
+                   "email = ?5, active = ?6, nominal_voltage_v = ?7, power_factor = ?8, "
+                   "tariff_per_kwh = ?9, updated_at = ?10 WHERE id = ?11 AND (?12 OR id = ?13)"));
+  st.Bind(1, w.name).Bind(2, w.timezone).Bind(3, w.address).Bind(4, w.phone).Bind(5, w.email);
+  st.Bind(6, w.active).Bind(7, w.nominal_voltage_v).Bind(8, w.power_factor);
+  st.Bind(9, w.tariff_per_kwh).Bind(10, ToUnixMillis(clock_.Now())).Bind(11, w.id.value);
+  BindScope(st, 12, scope);
+  SW_TRY(st.Run());
+  if (db_->Changes() == 0) return NotFound("workshop");
+  return GetWorkshopLocked(scope, w.id);
+}
+
+Result<bool> SqliteStore::SlugExists(std::string_view slug) {
+  Timed t(*this, "workshop.slug_exists");
+  SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT 1 FROM workshops WHERE slug = ?1"));
+  st.Bind(1, slug);
+  return st.Step();
+}
+
+// ---- pits ----
+
+Result<core::Pit> SqliteStore::CreatePit(const Scope& scope, const core::Pit& p) {
+  Timed t(*this, "pit.create");
+  if (!scope.Allows(p.workshop_id)) return NotFound("workshop");
+  const auto now = ToUnixMillis(clock_.Now());
+  SW_ASSIGN_OR_RETURN(
+      Stmt st, db_->Prepare("INSERT INTO pits (workshop_id, number, name, description, "
+                            "status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"));
+  st.Bind(1, p.workshop_id.value).Bind(2, p.number).Bind(3, p.name).Bind(4, p.description);
+  st.Bind(5, core::PitStatusName(p.status)).Bind(6, now);
+  if (!st.Run().ok()) {
+    return OnConflict(Result<core::Pit>(db_->LastError("insert pit")), "PIT_NUMBER_TAKEN",
+                      "a pit with this number exists in the workshop", "number");
+  }
+  return GetPitLocked(scope, PitId{db_->LastInsertId()});
+}
+
+Result<core::Pit> SqliteStore::GetPitLocked(const Scope& scope, PitId id) {
+  SW_ASSIGN_OR_RETURN(Stmt st,
+                      db_->Prepare(Sql({"SELECT ", kPitCols,
+                                        " FROM pits WHERE id = ?1 AND (?2 OR workshop_id = ?3)"})));
+  st.Bind(1, id.value);
+  BindScope(st, 2, scope);
+  SW_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return NotFound("pit");
+  return ReadPit(st);
+}
+
+Result<core::Pit> SqliteStore::GetPit(const Scope& scope, PitId id) {
+  Timed t(*this, "pit.get");
+  return GetPitLocked(scope, id);
+}
+
+Result<std::vector<core::Pit>> SqliteStore::ListPits(const Scope& scope, WorkshopId workshop) {
+  Timed t(*this, "pit.list");
+  SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(Sql({"SELECT ", kPitCols,
+                                                 " FROM pits WHERE workshop_id = ?1 AND (?2 OR "
+                                                 "workshop_id = ?3) ORDER BY number"})));
+  st.Bind(1, workshop.value);
+  BindScope(st, 2, scope);
+  std::vector<core::Pit> out;
+  for (;;) {
+    SW_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadPit(st));
+  }
+  return out;
+}
+
+Result<core::Pit> SqliteStore::UpdatePit(const Scope& scope, const core::Pit& p) {
+  Timed t(*this, "pit.update");
+  SW_ASSIGN_OR_RETURN(Stmt st,
+                      db_->Prepare("UPDATE pits SET number = ?1, name = ?2, description = ?3, "
+                                   "status = ?4, updated_at = ?5 WHERE id = ?6 AND (?7 OR "
+                                   "workshop_id = ?8)"));
+  st.Bind(1, p.number).Bind(2, p.name).Bind(3, p.description);
+  st.Bind(4, core::PitStatusName(p.status)).Bind(5, ToUnixMillis(clock_.Now())).Bind(6, p.id.value);
+  BindScope(st, 7, scope);
+  if (!st.Run().ok()) {
+    return OnConflict(Result<core::Pit>(db_->LastError("update pit")), "PIT_NUMBER_TAKEN",
+                      "a pit with this number exists in the workshop", "number");
+  }
+  if (db_->Changes() == 0) return NotFound("pit");
+  return GetPitLocked(scope, p.id);
+}
+
+Status SqliteStore::DeletePit(const Scope& scope, PitId id) {
+  Timed t(*this, "pit.delete");
+  SW_ASSIGN_OR_RETURN(Stmt st,
+                      db_->Prepare("DELETE FROM pits WHERE id = ?1 AND (?2 OR workshop_id = ?3)"));
+  st.Bind(1, id.value);
+  BindScope(st, 2, scope);
+  SW_TRY(st.Run());
+  if (db_->Changes() == 0) return NotFound("pit");
+  return Ok{};
+}
+
+// ---- users ----
+
+Result<core::User> SqliteStore::CreateUser(const core::User& u) {
+  Timed t(*this, "user.create");
+  const auto now = ToUnixMillis(clock_.Now());
+  SW_ASSIGN_OR_RETURN(Stmt st,
+                      db_->Prepare("INSERT INTO users (workshop_id, username, email, full_name, "
+                                   "role, password_hash, active, temporary_password, "
+                                   "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                                   "?7, ?8, ?9, ?9)"));
+  st.Bind(1, u.workshop_id ? std::optional<std::int64_t>(u.workshop_id->value) : std::nullopt);
+  st.Bind(2, u.username).Bind(3, u.email).Bind(4, u.full_name).Bind(5, core::RoleName(u.role));
+  st.Bind(6, u.password_hash).Bind(7, u.active).Bind(8, u.temporary_password).Bind(9, now);
+  if (!st.Run().ok()) {
+    return OnConflict(Result<core::User>(db_->LastError("insert user")), "USERNAME_TAKEN",
+                      "this username is taken", "username");
+  }
+  return GetUserLocked(Scope::All(), UserId{db_->LastInsertId()});
+}
+
+Result<core::User> SqliteStore::GetUserLocked(const Scope& scope, UserId id) {
+  SW_ASSIGN_OR_RETURN(
+      Stmt st, db_->Prepare(Sql({"SELECT ", kUserCols,
+                                 " FROM users WHERE id = ?1 AND (?2 OR workshop_id = ?3)"})));
+  st.Bind(1, id.value);
+  BindScope(st, 2, scope);
+  SW_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return NotFound("user");
+  return ReadUser(st);
+}
+
+Result<core::User> SqliteStore::GetUser(const Scope& scope, UserId id) {
+  Timed t(*this, "user.get");
+  return GetUserLocked(scope, id);
+}
+
+Result<std::optional<core::User>> SqliteStore::FindUserByUsername(std::string_view username) {
+  Timed t(*this, "user.find_by_username");
+  SW_ASSIGN_OR_RETURN(
+      Stmt st,
+      db_->Prepare(Sql({"SELECT ", kUserCols, " FROM users WHERE username = ?1 COLLATE NOCASE"})));
+  st.Bind(1, username);
+  SW_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<core::User>{};
+  return std::optional<core::User>{ReadUser(st)};
+}
+
+Result<core::Page<core::User>> SqliteStore::ListUsers(const Scope& scope,
+                                                      const core::UserFilter& filter,
+                                                      core::PageRequest page) {
+  Timed t(*this, "user.list");
+  constexpr std::string_view kWhere =
+      " FROM users WHERE (?1 OR workshop_id = ?2) AND (?3 IS NULL OR workshop_id = ?3) AND "
+      "(?4 IS NULL OR role = ?4)";
+  const auto bind = [&](Stmt& st) {
+    BindScope(st, 1, scope);
+    st.Bind(3, filter.workshop_id ? std::optional<std::int64_t>(filter.workshop_id->value)
+                                  : std::nullopt);
+    st.Bind(4, filter.role ? std::optional<std::string>(std::string(core::RoleName(*filter.role)))
+                           : std::nullopt);
+  };
+  core::Page<core::User> out;
+  out.request = page;
+  {
+    SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(Sql({"SELECT COUNT(*)", kWhere})));
+    bind(st);
+    SW_ASSIGN_OR_RETURN(bool row, st.Step());
+    out.total = row ? st.Int(0) : 0;
+  }
+  SW_ASSIGN_OR_RETURN(
+      Stmt st,
+      db_->Prepare(Sql({"SELECT ", kUserCols, kWhere, " ORDER BY id LIMIT ?5 OFFSET ?6"})));
+  bind(st);
+  st.Bind(5, page.page_size).Bind(6, page.Offset());
+  for (;;) {
+    SW_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.items.push_back(ReadUser(st));
+  }
+  return out;
+}
+
+Result<core::User> SqliteStore::UpdateUser(const Scope& scope, const core::User& u) {
+  Timed t(*this, "user.update");
+  SW_ASSIGN_OR_RETURN(
+      Stmt st, db_->Prepare("UPDATE users SET email = ?1, full_name = ?2, password_hash = ?3, "
+                            "active = ?4, temporary_password = ?5, failed_logins = ?6, "
+                            "locked_until = ?7, updated_at = ?8 WHERE id = ?9 AND (?10 "
+                            "OR workshop_id = ?11)"));
+  st.Bind(1, u.email).Bind(2, u.full_name).Bind(3, u.password_hash).Bind(4, u.active);
+  st.Bind(5, u.temporary_password).Bind(6, u.failed_logins).Bind(7, OptMillis(u.locked_until));
+  st.Bind(8, ToUnixMillis(clock_.Now())).Bind(9, u.id.value);
+  BindScope(st, 10, scope);
+  SW_TRY(st.Run());
+  if (db_->Changes() == 0) return NotFound("user");
+  return GetUserLocked(scope, u.id);
+}
+
+Result<core::User> SqliteStore::RecordLoginFailure(UserId id, int threshold, SysTime lock_until) {
+  Timed t(*this, "user.login_failure");
+  // One statement: count the failure, and at the threshold lock and start counting afresh.
+  SW_ASSIGN_OR_RETURN(
+      Stmt st,
+      db_->Prepare(
+          "UPDATE users SET "
+          "locked_until = CASE WHEN failed_logins + 1 >= ?2 THEN ?3 ELSE locked_until END, "
+          "failed_logins = CASE WHEN failed_logins + 1 >= ?2 THEN 0 ELSE failed_logins + 1 END "
+          "WHERE id = ?1"));
+  st.Bind(1, id.value).Bind(2, threshold).Bind(3, ToUnixMillis(lock_until));
+  SW_TRY(st.Run());
+  return GetUserLocked(Scope::All(), id);
+}
+
+Status SqliteStore::RecordLoginSuccess(UserId id, SysTime at) {
+  Timed t(*this, "user.login_success");
+  SW_ASSIGN_OR_RETURN(Stmt st,
+                      db_->Prepare("UPDATE users SET failed_logins = 0, locked_until = NULL, "
+                                   "last_login = ?2 WHERE id = ?1"));
+  return st.Bind(1, id.value).Bind(2, ToUnixMillis(at)).Run();
+}
+
+Result<std::int64_t> SqliteStore::CountUsers() {
+  Timed t(*this, "user.count");
+  SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT COUNT(*) FROM users"));
+  SW_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? st.Int(0) : 0;
+}
+
+// ---- sessions ----
+
+Status SqliteStore::CreateSession(const core::Session& s, std::string_view refresh_hash,
+                                  SysTime refresh_expires) {
+  Timed t(*this, "session.create");
+  Transaction tx(*db_);
+  SW_TRY(tx.Begin());
+  {
+    SW_ASSIGN_OR_RETURN(
+        Stmt st,
+        db_->Prepare("INSERT INTO sessions (id, user_id, created_at) VALUES (?1, ?2, ?3)"));
+    SW_TRY(st.Bind(1, s.id).Bind(2, s.user_id.value).Bind(3, ToUnixMillis(s.created_at)).Run());
+  }
+  {
+    SW_ASSIGN_OR_RETURN(
+        Stmt st, db_->Prepare("INSERT INTO refresh_tokens (token_hash, session_id, expires_at) "
+                              "VALUES (?1, ?2, ?3)"));
+    SW_TRY(st.Bind(1, refresh_hash).Bind(2, s.id).Bind(3, ToUnixMillis(refresh_expires)).Run());
+  }
+  return tx.Commit();
+}
+
+Result<std::optional<core::RefreshRecord>> SqliteStore::FindRefresh(std::string_view refresh_hash) {
+  Timed t(*this, "session.find_refresh");
+  SW_ASSIGN_OR_RETURN(Stmt st,
+                      db_->Prepare("SELECT r.token_hash, r.session_id, s.user_id, r.expires_at, "
+                                   "r.used_at IS NOT NULL, s.revoked_at IS NOT NULL FROM "
+                                   "refresh_tokens r JOIN sessions s ON s.id = r.session_id "
+                                   "WHERE r.token_hash = ?1"));
+  st.Bind(1, refresh_hash);
+  SW_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<core::RefreshRecord>{};
+  return std::optional<core::RefreshRecord>{
+      core::RefreshRecord{st.Text(0), st.Text(1), UserId{st.Int(2)}, FromUnixMillis(st.Int(3)),
+                          st.Int(4) != 0, st.Int(5) != 0}};
+}
+
+Result<bool> SqliteStore::RotateRefresh(std::string_view old_hash, std::string_view new_hash,
+                                        SysTime new_expires) {
+  Timed t(*this, "session.rotate_refresh");
+  Transaction tx(*db_);
+  SW_TRY(tx.Begin());
+  const auto now = ToUnixMillis(clock_.Now());
+  {
+    SW_ASSIGN_OR_RETURN(
+        Stmt st,
+        db_->Prepare(
+            "UPDATE refresh_tokens SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL AND "
+            "session_id IN (SELECT id FROM sessions WHERE revoked_at IS NULL)"));
+    SW_TRY(st.Bind(1, old_hash).Bind(2, now).Run());
+    if (db_->Changes() == 0) return false;
+  }
+  {
+    SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("INSERT INTO refresh_tokens (token_hash, session_id, "
+                                              "expires_at) SELECT ?2, session_id, "
+                                              "?3 FROM refresh_tokens WHERE token_hash = ?1"));
+    SW_TRY(st.Bind(1, old_hash).Bind(2, new_hash).Bind(3, ToUnixMillis(new_expires)).Run());
+  }
+  SW_TRY(tx.Commit());
+  return true;
+}
+
+Status SqliteStore::RevokeSession(std::string_view session_id, SysTime at) {
+  Timed t(*this, "session.revoke");
+  SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND "
+                                            "revoked_at IS NULL"));
+  return st.Bind(1, session_id).Bind(2, ToUnixMillis(at)).Run();
+}
+
+Status SqliteStore::RevokeUserSessions(UserId user, SysTime at) {
+  Timed t(*this, "session.revoke_user");
+  SW_ASSIGN_OR_RETURN(Stmt st,
+                      db_->Prepare("UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND "
+                                   "revoked_at IS NULL"));
+  return st.Bind(1, user.value).Bind(2, ToUnixMillis(at)).Run();
+}
+
+Result<std::optional<core::User>> SqliteStore::FindSessionUser(std::string_view session_id) {
+  Timed t(*this, "session.user");
+  SW_ASSIGN_OR_RETURN(Stmt st,
+                      db_->Prepare(Sql({"SELECT ", kUserCols,
+                                        " FROM users WHERE id = (SELECT user_id FROM sessions "
+                                        "WHERE id = ?1 AND revoked_at IS NULL)"})));
+  st.Bind(1, session_id);
+  SW_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<core::User>{};
+  return std::optional<core::User>{ReadUser(st)};
+}
+
+// ---- audit ----
+
+Status SqliteStore::AppendAudit(const core::AuditEntry& e) {
+  Timed t(*this, "audit.append");
+  SW_ASSIGN_OR_RETURN(
+      Stmt st, db_->Prepare("INSERT INTO audit_log (at, actor_id, actor_name, workshop_id, "
+                            "action, resource_type, resource_id, before_json, "
+                            "after_json, ip) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+  st.Bind(1, ToUnixMillis(e.at));
+  st.Bind(2, e.actor_id ? std::optional<std::int64_t>(e.actor_id->value) : std::nullopt);
+  st.Bind(3, e.actor_name);
+  st.Bind(4, e.workshop_id ? std::optional<std::int64_t>(e.workshop_id->value) : std::nullopt);
+  st.Bind(5, e.action).Bind(6, e.resource_type).Bind(7, e.resource_id);
+  st.Bind(8, e.before_json.empty() ? std::optional<std::string>() : e.before_json);
+  st.Bind(9, e.after_json.empty() ? std::optional<std::string>() : e.after_json);
+  st.Bind(10, e.ip);
+  return st.Run();
+}
+
+Result<core::Page<core::AuditEntry>> SqliteStore::ListAudit(const Scope& scope,
+                                                            const core::AuditFilter& f,
+                                                            core::PageRequest page) {
+  Timed t(*this, "audit.list");
+  constexpr std::string_view kWhere =
+      " FROM audit_log WHERE (?1 OR workshop_id = ?2) AND (?3 IS NULL OR action = ?3) AND "
+      "(?4 IS NULL OR resource_type = ?4) AND (?5 IS NULL OR actor_id = ?5) AND (?6 IS NULL OR "
+      "workshop_id = ?6) AND (?7 IS NULL OR at >= ?7) AND (?8 IS NULL OR at < ?8)";
+  const auto bind = [&](Stmt& st) {
+    BindScope(st, 1, scope);
+    st.Bind(3, f.action).Bind(4, f.resource_type);
+    st.Bind(5, f.actor_id ? std::optional<std::int64_t>(f.actor_id->value) : std::nullopt);
+    st.Bind(6, f.workshop_id ? std::optional<std::int64_t>(f.workshop_id->value) : std::nullopt);
+    st.Bind(7, OptMillis(f.from)).Bind(8, OptMillis(f.to));
+  };
+  core::Page<core::AuditEntry> out;
+  out.request = page;
+  {
+    SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(Sql({"SELECT COUNT(*)", kWhere})));
+    bind(st);
+    SW_ASSIGN_OR_RETURN(bool row, st.Step());
+    out.total = row ? st.Int(0) : 0;
+  }
+  SW_ASSIGN_OR_RETURN(Stmt st,
+                      db_->Prepare(Sql({"SELECT id, at, actor_id, actor_name, workshop_id, action, "
+                                        "resource_type, resource_id, before_json, after_json, ip",
+                                        kWhere, " ORDER BY id DESC LIMIT ?9 OFFSET ?10"})));
+  bind(st);
+  st.Bind(9, page.page_size).Bind(10, page.Offset());
+  for (;;) {
+    SW_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    core::AuditEntry e;
+    e.id = st.Int(0);
+    e.at = FromUnixMillis(st.Int(1));
+    if (!st.IsNull(2)) e.actor_id = UserId{st.Int(2)};
+    e.actor_name = st.Text(3);
+    if (!st.IsNull(4)) e.workshop_id = WorkshopId{st.Int(4)};
+    e.action = st.Text(5);
+    e.resource_type = st.Text(6);
+    e.resource_id = st.Text(7);
+    e.before_json = st.Text(8);
+    e.after_json = st.Text(9);
+    e.ip = st.Text(10);
+    out.items.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace sw::storage::sqlite

@@ -1,0 +1,87 @@
+// SqliteStore: the core's storage ports on one SQLite database.
+//
+// Thread-safe: one mutex serialises every call (SQLite has one writer anyway); each method
+// is one statement or one transaction, so it is atomic. Tenant scoping is done in the SQL
+// of every query (`WHERE (?all OR workshop_id = ?ws)`), not left to callers.
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "common/clock.hpp"
+#include "common/metrics.hpp"
+#include "core/ports.hpp"
+#include "storage/sqlite/database.hpp"
+
+namespace sw::storage::sqlite {
+
+class SqliteStore final : public core::WorkshopStore,
+                          public core::PitStore,
+                          public core::UserStore,
+                          public core::SessionStore,
+                          public core::AuditStore {
+ public:
+  // Opens and migrates. `metrics` may be null.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, int busy_timeout_ms,
+                                                   const Clock& clock, metrics::Registry* metrics);
+
+  core::Stores Stores() { return core::Stores{*this, *this, *this, *this, *this}; }
+
+  // Health check for /ready: a trivial query succeeds.
+  Status Ping();
+  Status BackupTo(const std::string& path);
+  // Flushes the WAL into the main file (on shutdown).
+  Status Checkpoint();
+
+  Result<core::Workshop> CreateWorkshop(const core::Workshop& w) override;
+  Result<core::Workshop> GetWorkshop(const core::Scope& scope, WorkshopId id) override;
+  Result<core::Page<core::Workshop>> ListWorkshops(const core::Scope& scope, core::PageRequest page,
+                                                   bool active_only) override;
+  Result<core::Workshop> UpdateWorkshop(const core::Scope& scope, const core::Workshop& w) override;
+  Result<bool> SlugExists(std::string_view slug) override;
+
+  Result<core::Pit> CreatePit(const core::Scope& scope, const core::Pit& p) override;
+  Result<core::Pit> GetPit(const core::Scope& scope, PitId id) override;
+  Result<std::vector<core::Pit>> ListPits(const core::Scope& scope, WorkshopId workshop) override;
+  Result<core::Pit> UpdatePit(const core::Scope& scope, const core::Pit& p) override;
+  Status DeletePit(const core::Scope& scope, PitId id) override;
+
+  Result<core::User> CreateUser(const core::User& u) override;
+  Result<core::User> GetUser(const core::Scope& scope, UserId id) override;
+  Result<std::optional<core::User>> FindUserByUsername(std::string_view username) override;
+  Result<core::Page<core::User>> ListUsers(const core::Scope& scope, const core::UserFilter& filter,
+                                           core::PageRequest page) override;
+  Result<core::User> UpdateUser(const core::Scope& scope, const core::User& u) override;
+  Result<core::User> RecordLoginFailure(UserId id, int threshold, SysTime lock_until) override;
+  Status RecordLoginSuccess(UserId id, SysTime at) override;
+  Result<std::int64_t> CountUsers() override;
+
+  Status CreateSession(const core::Session& s, std::string_view refresh_hash,
+                       SysTime refresh_expires) override;
+  Result<std::optional<core::RefreshRecord>> FindRefresh(std::string_view refresh_hash) override;
+  Result<bool> RotateRefresh(std::string_view old_hash, std::string_view new_hash,
+                             SysTime new_expires) override;
+  Status RevokeSession(std::string_view session_id, SysTime at) override;
+  Status RevokeUserSessions(UserId user, SysTime at) override;
+  Result<std::optional<core::User>> FindSessionUser(std::string_view session_id) override;
+
+  Status AppendAudit(const core::AuditEntry& e) override;
+  Result<core::Page<core::AuditEntry>> ListAudit(const core::Scope& scope,
+                                                 const core::AuditFilter& filter,
+                                                 core::PageRequest page) override;
+
+ private:
+  SqliteStore(std::unique_ptr<Database> db, const Clock& clock, metrics::Registry* metrics);
+  class Timed;  // locks the mutex and records the call's duration
+
+  Result<core::Workshop> GetWorkshopLocked(const core::Scope& scope, WorkshopId id);
+  Result<core::Pit> GetPitLocked(const core::Scope& scope, PitId id);
+  Result<core::User> GetUserLocked(const core::Scope& scope, UserId id);
+
+  std::unique_ptr<Database> db_;
+  const Clock& clock_;
+  metrics::Registry* metrics_;
+  std::mutex mutex_;
+};
+
+}  // namespace sw::storage::sqlite
