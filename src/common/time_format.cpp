@@ -1,0 +1,62 @@
+#include "common/time_format.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+#include "common/strings.hpp"
+
+namespace sw {
+
+std::string FormatTime(SysTime t) {
+  const auto ms = ToUnixMillis(t);
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  int frac = static_cast<int>(ms % 1000);
+  if (frac < 0) {
+    frac += 1000;
+    --secs;
+  }
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  return buf;
+}
+
+std::optional<SysTime> ParseTime(std::string_view text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
+    auto ms = ParseInt64(text);
+    if (!ms) return std::nullopt;
+    return FromUnixMillis(*ms);
+  }
+  int y, mo, d, h, mi, s, n = 0;
+  if (text.size() < 20 || text.back() != 'Z') return std::nullopt;
+  const std::string z(text);
+  if (std::sscanf(z.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &n) != 6 ||
+      n != 19) {
+    return std::nullopt;
+  }
+  int ms = 0;
+  std::string_view rest = text.substr(19, text.size() - 20);
+  if (!rest.empty()) {
+    if (rest[0] != '.' || rest.size() < 2 || rest.size() > 10) return std::nullopt;
+    int scale = 100;
+    for (char c : rest.substr(1)) {
+      if (c < '0' || c > '9') return std::nullopt;
+      ms += (c - '0') * scale;
+      scale /= 10;
+    }
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  const std::time_t secs = timegm(&tm);
+  return FromUnixMillis(static_cast<std::int64_t>(secs) * 1000 + ms);
+}
+
+}  // namespace sw

@@ -1,0 +1,35 @@
+// The REST API: registers every /api/v1 route and the operational endpoints (/health,
+// /ready, /metrics, /api/v1/openapi.json) on a Router. Handlers are thin: parse, call a
+// core service, serialise, audit.
+#pragma once
+
+#include <functional>
+#include <string_view>
+
+#include "common/metrics.hpp"
+#include "core/auth_service.hpp"
+#include "core/tenancy_service.hpp"
+#include "http/router.hpp"
+
+namespace sw::http {
+
+struct ApiDeps {
+  core::AuthService& auth;
+  core::TenancyService& tenancy;
+  core::AuditStore& audit;
+  metrics::Registry& metrics;
+  std::function<Status()> ready;  // storage (and later broker) are up
+  std::string_view openapi_json;
+};
+
+void RegisterSystemRoutes(Router& router, const ApiDeps& deps);
+void RegisterAuthRoutes(Router& router, const ApiDeps& deps);
+void RegisterTenancyRoutes(Router& router, const ApiDeps& deps);
+
+inline void RegisterApi(Router& router, const ApiDeps& deps) {
+  RegisterSystemRoutes(router, deps);
+  RegisterAuthRoutes(router, deps);
+  RegisterTenancyRoutes(router, deps);
+}
+
+}  // namespace sw::http

@@ -1,0 +1,49 @@
+// HttpServer: the Boost.Beast HTTP/1.1 server shell. Owns its io_context and thread pool.
+// One strand per connection, one request in flight per connection, body and header
+// limits, idle timeouts, a cap on open connections, and a graceful shutdown that lets
+// in-flight requests finish. Requests are handed to a Router as plain messages.
+//
+// This is the only translation unit that includes Beast (compile time; see ARCHITECTURE.md).
+// Thread-safe: Start/Shutdown/Wait from one controlling thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/metrics.hpp"
+#include "common/result.hpp"
+#include "http/router.hpp"
+
+namespace sw::http {
+
+struct ServerOptions {
+  std::string address = "0.0.0.0";
+  std::uint16_t port = 8080;  // 0: pick a free port
+  int threads = 2;
+  std::size_t body_limit = 1 << 20;
+  std::chrono::seconds idle_timeout{30};
+  std::size_t max_connections = 10000;
+};
+
+class HttpServer {
+ public:
+  HttpServer(Router& router, metrics::Registry& metrics, ServerOptions options);
+  ~HttpServer();
+
+  // Binds and listens; returns the bound port.
+  Result<std::uint16_t> Listen();
+  // Starts the worker threads; returns immediately.
+  void Start();
+  // Stops accepting, closes idle connections, lets in-flight requests finish. Returns at
+  // once; Wait() blocks until done (or until `grace` passes, then cuts what is left).
+  void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(4000));
+  void Wait();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sw::http
