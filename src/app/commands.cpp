@@ -50,7 +50,8 @@ std::optional<Loaded> Load(const Args& args, const Env& env, std::set<std::strin
   out.settings = std::move(settings).value();
   log::Level level = log::Level::kInfo;
   log::ParseLevel(out.settings.log_level, level);
-  log::Configure(level, out.settings.log_format == "json" ? log::Format::kJson : log::Format::kText);
+  log::Configure(level,
+                 out.settings.log_format == "json" ? log::Format::kJson : log::Format::kText);
   return out;
 }
 
@@ -129,8 +130,9 @@ int DemoCommand(const Args& args, const Env& env) {
   const auto system = core::TenancyService::System();
   auto existing = platform->store().SlugExists("demo-ppf-studio");
   if (existing.ok() && *existing) {
-    std::puts("The demo workshop exists already; reset a demo password with\n"
-              "  sitewatch user reset-password --username demo-owner");
+    std::puts(
+        "The demo workshop exists already; reset a demo password with\n"
+        "  sitewatch user reset-password --username demo-owner");
     return 0;
   }
   core::WorkshopDraft draft;
@@ -154,8 +156,8 @@ int DemoCommand(const Args& args, const Env& env) {
   }
   std::printf("Demo workshop \"%s\" (id %lld) with 3 pits\n", ws->name.c_str(),
               static_cast<long long>(ws->id.value));
-  for (auto [name, role] : {std::pair{"demo-owner", core::Role::kOwner},
-                            std::pair{"demo-staff", core::Role::kStaff}}) {
+  for (auto [name, role] :
+       {std::pair{"demo-owner", core::Role::kOwner}, std::pair{"demo-staff", core::Role::kStaff}}) {
     core::UserDraft u;
     u.username = name;
     u.role = role;
@@ -174,8 +176,8 @@ int DemoCommand(const Args& args, const Env& env) {
 }
 
 int UserCommand(const Args& args, const Env& env) {
-  auto loaded = Load(args, env, {"--username", "--role", "--workshop", "--password", "--email"},
-                     "user");
+  auto loaded =
+      Load(args, env, {"--username", "--role", "--workshop", "--password", "--email"}, "user");
   if (!loaded) return 2;
   const auto& pos = loaded->settings.positional_args;
   const std::string action = pos.empty() ? "" : pos.front();
@@ -225,7 +227,9 @@ int UserCommand(const Args& args, const Env& env) {
       std::printf("%-6lld %-24s %-12s %-9s %s\n", static_cast<long long>(u.id.value),
                   u.username.c_str(), std::string(core::RoleName(u.role)).c_str(),
                   u.workshop_id ? std::to_string(u.workshop_id->value).c_str() : "-",
-                  !u.active ? "inactive" : u.temporary_password ? "temporary-password" : "active");
+                  !u.active              ? "inactive"
+                  : u.temporary_password ? "temporary-password"
+                                         : "active");
     }
     return 0;
   }
@@ -252,8 +256,7 @@ int UserCommand(const Args& args, const Env& env) {
     auto created = svc.CreateUser(system, d);
     if (!created.ok()) {
       std::fprintf(stderr, "sitewatch user: %s%s%s\n", created.error().message.c_str(),
-                   created.error().field.empty() ? "" : " — ",
-                   created.error().field.c_str());
+                   created.error().field.empty() ? "" : " — ", created.error().field.c_str());
       return 1;
     }
     std::printf("created user %s (id %lld)\n", created->user.username.c_str(),

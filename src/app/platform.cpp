@@ -37,8 +37,9 @@ Result<std::string> LoadOrCreateSecret(const std::string& path, core::Crypto& cr
     ss << in.rdbuf();
     std::string secret(Trim(ss.str()));
     if (secret.size() < 32) {
-      return MakeError(Errc::kDataLoss, path + " holds fewer than 32 characters; delete it to "
-                                               "generate a new key (this logs everyone out)");
+      return MakeError(Errc::kDataLoss, path +
+                                            " holds fewer than 32 characters; delete it to "
+                                            "generate a new key (this logs everyone out)");
     }
     return secret;
   }
@@ -59,9 +60,9 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Settings& settings) {
   std::unique_ptr<Platform> p(new Platform(settings));
   SW_TRY(EnsureDirectory(settings.data_dir));
   try {
-    p->crypto_ = std::make_unique<security::SodiumCrypto>(security::Argon2Params{
-        static_cast<std::uint64_t>(settings.auth_argon2_opslimit),
-        static_cast<std::uint64_t>(settings.auth_argon2_memlimit_kib)});
+    p->crypto_ = std::make_unique<security::SodiumCrypto>(
+        security::Argon2Params{static_cast<std::uint64_t>(settings.auth_argon2_opslimit),
+                               static_cast<std::uint64_t>(settings.auth_argon2_memlimit_kib)});
   } catch (const std::exception& e) {
     return MakeError(Errc::kInternal, e.what());
   }
@@ -82,8 +83,7 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Settings& settings) {
   auth_config.login_rate_per_minute = static_cast<int>(settings.auth_login_rate_per_minute);
   p->auth_ = std::make_unique<core::AuthService>(p->store_->Stores(), *p->crypto_, *p->jwt_,
                                                  p->clock_, auth_config);
-  p->tenancy_ =
-      std::make_unique<core::TenancyService>(p->store_->Stores(), *p->crypto_, p->clock_);
+  p->tenancy_ = std::make_unique<core::TenancyService>(p->store_->Stores(), *p->crypto_, p->clock_);
   return p;
 }
 

@@ -82,7 +82,8 @@ int Serve(const Args& args, const Env& env) {
           "(shown once; it must be changed at first login)\n\n",
           (*admin)->c_str());
     } else {
-      std::printf("\nFirst start: created super_admin 'admin' (password from init_admin_password)\n\n");
+      std::printf(
+          "\nFirst start: created super_admin 'admin' (password from init_admin_password)\n\n");
     }
     std::fflush(stdout);
   }
@@ -90,10 +91,10 @@ int Serve(const Args& args, const Env& env) {
   http::Router router(http::Router::Deps{platform->auth(), platform->store(), platform->metrics(),
                                          platform->clock(),
                                          static_cast<int>(settings.api_rate_limit_per_minute)});
-  http::RegisterApi(router, http::ApiDeps{platform->auth(), platform->tenancy(), platform->store(),
-                                          platform->metrics(),
-                                          [&platform] { return platform->store().Ping(); },
-                                          kOpenApiJson});
+  http::RegisterApi(
+      router,
+      http::ApiDeps{platform->auth(), platform->tenancy(), platform->store(), platform->metrics(),
+                    [&platform] { return platform->store().Ping(); }, kOpenApiJson});
   http::ServerOptions options;
   options.address = settings.http_address;
   options.port = static_cast<std::uint16_t>(settings.http_port);

@@ -10,12 +10,14 @@ using core::Principal;
 using core::TenancyService;
 
 // Unwraps a Result inside a handler: on failure, return the error response.
-#define SW_HTTP_TRY(lhs, expr)                       \
-  auto SW_CONCAT(r_, __LINE__) = (expr);             \
+#define SW_HTTP_TRY(lhs, expr)                                                        \
+  auto SW_CONCAT(r_, __LINE__) = (expr);                                              \
   if (!SW_CONCAT(r_, __LINE__).ok()) return Failure(SW_CONCAT(r_, __LINE__).error()); \
   lhs = std::move(SW_CONCAT(r_, __LINE__)).value()
 
-std::string Text(const json::value& v) { return json::serialize(v); }
+std::string Text(const json::value& v) {
+  return json::serialize(v);
+}
 
 Result<core::WorkshopPatch> ReadWorkshopPatch(const Body& b) {
   core::WorkshopPatch p;
@@ -69,7 +71,8 @@ void RegisterTenancyRoutes(Router& router, const ApiDeps& deps) {
   });
 
   router.Add("POST", "/api/v1/workshops", "workshop.create", Access::kUser, [&svc](Call& call) {
-    SW_HTTP_TRY(auto body, Body::Parse(call.req.body, {"name", "timezone", "address", "phone", "email"}));
+    SW_HTTP_TRY(auto body,
+                Body::Parse(call.req.body, {"name", "timezone", "address", "phone", "email"}));
     core::WorkshopDraft d;
     SW_HTTP_TRY(d.name, body.RequiredString("name"));
     SW_HTTP_TRY(auto tz, body.String("timezone"));
@@ -81,7 +84,8 @@ void RegisterTenancyRoutes(Router& router, const ApiDeps& deps) {
     d.phone = phone.value_or("");
     d.email = email.value_or("");
     SW_HTTP_TRY(auto w, svc.CreateWorkshop(*call.principal, d));
-    call.Audit("workshop.create", "workshop", std::to_string(w.id.value), w.id, {}, Text(ToJson(w)));
+    call.Audit("workshop.create", "workshop", std::to_string(w.id.value), w.id, {},
+               Text(ToJson(w)));
     return Success(ToJson(w), 201);
   });
 
@@ -91,17 +95,18 @@ void RegisterTenancyRoutes(Router& router, const ApiDeps& deps) {
     return Success(ToJson(w));
   });
 
-  router.Add("PATCH", "/api/v1/workshops/{id}", "workshop.update", Access::kUser, [&svc](Call& call) {
-    SW_HTTP_TRY(auto id, call.Id("id"));
-    SW_HTTP_TRY(auto body, Body::Parse(call.req.body, {"name", "timezone", "address", "phone", "email",
-                                                      "active", "nominal_voltage_v", "power_factor",
-                                                      "tariff_per_kwh"}));
-    SW_HTTP_TRY(auto patch, ReadWorkshopPatch(body));
-    SW_HTTP_TRY(auto change, svc.UpdateWorkshop(*call.principal, WorkshopId{id}, patch));
-    call.Audit("workshop.update", "workshop", std::to_string(id), change.after.id,
-               Text(ToJson(change.before)), Text(ToJson(change.after)));
-    return Success(ToJson(change.after));
-  });
+  router.Add(
+      "PATCH", "/api/v1/workshops/{id}", "workshop.update", Access::kUser, [&svc](Call& call) {
+        SW_HTTP_TRY(auto id, call.Id("id"));
+        SW_HTTP_TRY(auto body, Body::Parse(call.req.body, {"name", "timezone", "address", "phone",
+                                                           "email", "active", "nominal_voltage_v",
+                                                           "power_factor", "tariff_per_kwh"}));
+        SW_HTTP_TRY(auto patch, ReadWorkshopPatch(body));
+        SW_HTTP_TRY(auto change, svc.UpdateWorkshop(*call.principal, WorkshopId{id}, patch));
+        call.Audit("workshop.update", "workshop", std::to_string(id), change.after.id,
+                   Text(ToJson(change.before)), Text(ToJson(change.after)));
+        return Success(ToJson(change.after));
+      });
 
   router.Add("DELETE", "/api/v1/workshops/{id}", "workshop.deactivate", Access::kUser,
              [&svc](Call& call) {
@@ -122,24 +127,26 @@ void RegisterTenancyRoutes(Router& router, const ApiDeps& deps) {
                        static_cast<std::int64_t>(pits.size()));
   });
 
-  router.Add("POST", "/api/v1/workshops/{id}/pits", "pit.create", Access::kUser, [&svc](Call& call) {
-    SW_HTTP_TRY(auto id, call.Id("id"));
-    SW_HTTP_TRY(auto body, Body::Parse(call.req.body, {"number", "name", "description", "status"}));
-    core::PitDraft d;
-    SW_HTTP_TRY(auto number, SmallInt(body, "number"));
-    if (!number) return Failure(InvalidField("number", "is required"));
-    d.number = *number;
-    SW_HTTP_TRY(auto name, body.String("name"));
-    SW_HTTP_TRY(auto description, body.String("description"));
-    SW_HTTP_TRY(auto status, PitStatusField(body));
-    d.name = name.value_or("");
-    d.description = description.value_or("");
-    d.status = status.value_or(core::PitStatus::kActive);
-    SW_HTTP_TRY(auto pit, svc.CreatePit(*call.principal, WorkshopId{id}, d));
-    call.Audit("pit.create", "pit", std::to_string(pit.id.value), pit.workshop_id, {},
-               Text(ToJson(pit)));
-    return Success(ToJson(pit), 201);
-  });
+  router.Add("POST", "/api/v1/workshops/{id}/pits", "pit.create", Access::kUser,
+             [&svc](Call& call) {
+               SW_HTTP_TRY(auto id, call.Id("id"));
+               SW_HTTP_TRY(auto body,
+                           Body::Parse(call.req.body, {"number", "name", "description", "status"}));
+               core::PitDraft d;
+               SW_HTTP_TRY(auto number, SmallInt(body, "number"));
+               if (!number) return Failure(InvalidField("number", "is required"));
+               d.number = *number;
+               SW_HTTP_TRY(auto name, body.String("name"));
+               SW_HTTP_TRY(auto description, body.String("description"));
+               SW_HTTP_TRY(auto status, PitStatusField(body));
+               d.name = name.value_or("");
+               d.description = description.value_or("");
+               d.status = status.value_or(core::PitStatus::kActive);
+               SW_HTTP_TRY(auto pit, svc.CreatePit(*call.principal, WorkshopId{id}, d));
+               call.Audit("pit.create", "pit", std::to_string(pit.id.value), pit.workshop_id, {},
+                          Text(ToJson(pit)));
+               return Success(ToJson(pit), 201);
+             });
 
   router.Add("GET", "/api/v1/pits/{id}", "pit.get", Access::kUser, [&svc](Call& call) {
     SW_HTTP_TRY(auto id, call.Id("id"));
@@ -188,12 +195,13 @@ void RegisterTenancyRoutes(Router& router, const ApiDeps& deps) {
 
   router.Add("POST", "/api/v1/users", "user.create", Access::kUser, [&svc](Call& call) {
     SW_HTTP_TRY(auto body, Body::Parse(call.req.body, {"username", "email", "full_name", "role",
-                                                      "workshop_id", "password"}));
+                                                       "workshop_id", "password"}));
     core::UserDraft d;
     SW_HTTP_TRY(d.username, body.RequiredString("username"));
     SW_HTTP_TRY(auto role, body.RequiredString("role"));
     auto parsed = core::ParseRole(role);
-    if (!parsed) return Failure(InvalidField("role", "must be super_admin, owner, staff or customer"));
+    if (!parsed)
+      return Failure(InvalidField("role", "must be super_admin, owner, staff or customer"));
     d.role = *parsed;
     SW_HTTP_TRY(auto email, body.String("email"));
     SW_HTTP_TRY(auto full_name, body.String("full_name"));
@@ -251,39 +259,38 @@ void RegisterTenancyRoutes(Router& router, const ApiDeps& deps) {
   });
 
   // ---- audit ----
-  router.Add("GET", "/api/v1/audit", "audit.list", Access::kUser,
-             [&audit = deps.audit](Call& call) {
-               const Principal& p = *call.principal;
-               SW_HTTP_TRY(auto page, ReadPage(call.req, 50, 500));
-               core::AuditFilter f;
-               SW_HTTP_TRY(auto ws, QueryInt(call.req, "workshop_id"));
-               SW_HTTP_TRY(auto actor, QueryInt(call.req, "actor_id"));
-               SW_HTTP_TRY(f.from, QueryTime(call.req, "from"));
-               SW_HTTP_TRY(f.to, QueryTime(call.req, "to"));
-               if (ws) f.workshop_id = WorkshopId{*ws};
-               if (actor) f.actor_id = UserId{*actor};
-               if (auto it = call.req.query.find("action"); it != call.req.query.end()) {
-                 f.action = it->second;
-               }
-               if (auto it = call.req.query.find("resource_type"); it != call.req.query.end()) {
-                 f.resource_type = it->second;
-               }
-               if (f.workshop_id && p.role != core::Role::kSuperAdmin &&
-                   f.workshop_id != p.workshop_id) {
-                 return Failure(MakeError(Errc::kNotFound, "workshop not found", "NOT_FOUND",
-                                          "workshop_id"));
-               }
-               if (auto s = core::Authorize(p, core::Action::kAuditRead,
-                                            p.role == core::Role::kSuperAdmin ? std::nullopt
-                                                                              : p.workshop_id);
-                   !s.ok()) {
-                 return Failure(s.error());
-               }
-               SW_HTTP_TRY(auto result, audit.ListAudit(core::Scope::For(p), f, page));
-               json::array items;
-               for (const auto& e : result.items) items.push_back(ToJson(e));
-               return SuccessPage(items, page, result.total);
-             });
+  router.Add(
+      "GET", "/api/v1/audit", "audit.list", Access::kUser, [&audit = deps.audit](Call& call) {
+        const Principal& p = *call.principal;
+        SW_HTTP_TRY(auto page, ReadPage(call.req, 50, 500));
+        core::AuditFilter f;
+        SW_HTTP_TRY(auto ws, QueryInt(call.req, "workshop_id"));
+        SW_HTTP_TRY(auto actor, QueryInt(call.req, "actor_id"));
+        SW_HTTP_TRY(f.from, QueryTime(call.req, "from"));
+        SW_HTTP_TRY(f.to, QueryTime(call.req, "to"));
+        if (ws) f.workshop_id = WorkshopId{*ws};
+        if (actor) f.actor_id = UserId{*actor};
+        if (auto it = call.req.query.find("action"); it != call.req.query.end()) {
+          f.action = it->second;
+        }
+        if (auto it = call.req.query.find("resource_type"); it != call.req.query.end()) {
+          f.resource_type = it->second;
+        }
+        if (f.workshop_id && p.role != core::Role::kSuperAdmin && f.workshop_id != p.workshop_id) {
+          return Failure(
+              MakeError(Errc::kNotFound, "workshop not found", "NOT_FOUND", "workshop_id"));
+        }
+        if (auto s =
+                core::Authorize(p, core::Action::kAuditRead,
+                                p.role == core::Role::kSuperAdmin ? std::nullopt : p.workshop_id);
+            !s.ok()) {
+          return Failure(s.error());
+        }
+        SW_HTTP_TRY(auto result, audit.ListAudit(core::Scope::For(p), f, page));
+        json::array items;
+        for (const auto& e : result.items) items.push_back(ToJson(e));
+        return SuccessPage(items, page, result.total);
+      });
 }
 
 }  // namespace sw::http

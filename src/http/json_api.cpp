@@ -36,12 +36,11 @@ Response Success(const json::value& data, int status) {
 }
 
 Response SuccessPage(const json::array& items, const core::PageRequest& page, std::int64_t total) {
-  return JsonResponse(200, json::object{{"success", true},
-                                        {"data", items},
-                                        {"meta",
-                                         {{"page", page.page},
-                                          {"page_size", page.page_size},
-                                          {"total", total}}}});
+  return JsonResponse(
+      200, json::object{
+               {"success", true},
+               {"data", items},
+               {"meta", {{"page", page.page}, {"page_size", page.page_size}, {"total", total}}}});
 }
 
 Response Failure(const Error& error) {

@@ -31,10 +31,8 @@ TEST(Body, UnknownFieldsAreNamed) {
 TEST(Body, TypesAreChecked) {
   auto b = Body::Parse(R"({"s":1,"i":"2","n":true,"f":"no","ok":3.5,"big":1e400})",
                        {"s", "i", "n", "f", "ok", "big"});
-  // 1e400 is out of double range: Boost.JSON refuses it, so the body is invalid JSON.
-  EXPECT_FALSE(b.ok());
-  b = Body::Parse(R"({"s":1,"i":"2","n":true,"f":"no","ok":3.5})", {"s", "i", "n", "f", "ok"});
   ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->Number("big").error().field, "big");  // overflows to infinity: refused
   EXPECT_EQ(b->String("s").error().field, "s");
   EXPECT_EQ(b->Int("i").error().field, "i");
   EXPECT_EQ(b->Number("n").error().field, "n");

@@ -11,10 +11,10 @@
 namespace sw::http {
 
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // raw request target: path and query
-  std::string path;    // percent-decoded path, no query
-  std::unordered_map<std::string, std::string> query;  // decoded; last value wins
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // raw request target: path and query
+  std::string path;                                          // percent-decoded path, no query
+  std::unordered_map<std::string, std::string> query;        // decoded; last value wins
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
   std::string body;
   std::string remote_ip;

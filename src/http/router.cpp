@@ -23,7 +23,9 @@ std::vector<std::string> Split(std::string_view path) {
   return out;
 }
 
-bool IsMutation(std::string_view method) { return method != "GET" && method != "HEAD"; }
+bool IsMutation(std::string_view method) {
+  return method != "GET" && method != "HEAD";
+}
 
 }  // namespace
 
@@ -56,8 +58,7 @@ void Router::Add(std::string method, std::string pattern, std::string name, Acce
   routes_.push_back(std::move(r));
 }
 
-const Route* Router::Match(const Request& req,
-                           std::unordered_map<std::string, std::string>& params,
+const Route* Router::Match(const Request& req, std::unordered_map<std::string, std::string>& params,
                            std::vector<std::string>& allowed_methods) const {
   const auto parts = Split(req.path);
   const Route* found = nullptr;
@@ -111,8 +112,9 @@ Response Router::Handle(const Request& req) {
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   deps_.metrics
-      .GetCounter("sitewatch_http_requests_total", "HTTP requests by route, method and status",
-                  {{"route", route_name}, {"method", req.method}, {"status", std::to_string(resp.status)}})
+      .GetCounter(
+          "sitewatch_http_requests_total", "HTTP requests by route, method and status",
+          {{"route", route_name}, {"method", req.method}, {"status", std::to_string(resp.status)}})
       .Inc();
   deps_.metrics
       .GetHistogram("sitewatch_http_request_seconds", "HTTP request latency by route",
@@ -126,8 +128,8 @@ Response Router::Run(const Route& route, Call& call) {
   if (route.access != Access::kPublic) {
     const std::string_view auth = req.Header("authorization");
     if (auth.size() < 8 || !IEquals(auth.substr(0, 7), "bearer ")) {
-      return Failure(MakeError(Errc::kUnauthenticated, "a bearer token is required",
-                               "NOT_AUTHENTICATED"));
+      return Failure(
+          MakeError(Errc::kUnauthenticated, "a bearer token is required", "NOT_AUTHENTICATED"));
     }
     auto principal = deps_.auth.Authenticate(Trim(auth.substr(7)));
     if (!principal.ok()) return Failure(principal.error());
@@ -137,8 +139,7 @@ Response Router::Run(const Route& route, Call& call) {
                                "/api/v1/auth/change-password)",
                                "PASSWORD_CHANGE_REQUIRED"));
     }
-    if (!user_limiter_.Allow("u:" + std::to_string(principal->user_id.value),
-                             deps_.clock.Now())) {
+    if (!user_limiter_.Allow("u:" + std::to_string(principal->user_id.value), deps_.clock.Now())) {
       Response r = Failure(MakeError(Errc::kRateLimited, "too many requests", "RATE_LIMITED"));
       r.headers.emplace_back("Retry-After", std::to_string(user_limiter_.RetryAfterSeconds()));
       return r;
@@ -153,7 +154,8 @@ Response Router::Run(const Route& route, Call& call) {
     resp = Failure(MakeError(Errc::kInternal, e.what()));
   }
   if (resp.status >= 500) {
-    log::Error("request failed", {{"route", route.name}, {"status", resp.status}, {"body", resp.body}});
+    log::Error("request failed",
+               {{"route", route.name}, {"status", resp.status}, {"body", resp.body}});
   }
   if (resp.status < 400 && IsMutation(req.method)) {
     if (call.audit_entries().empty()) {

@@ -104,10 +104,10 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == bhttp::error::body_limit) {
       server_.bad_requests.Inc();
-      return SendError(MakeError(Errc::kPayloadTooLarge,
-                                 "request body exceeds " +
-                                     std::to_string(server_.options.body_limit) + " bytes",
-                                 "PAYLOAD_TOO_LARGE"));
+      return SendError(
+          MakeError(Errc::kPayloadTooLarge,
+                    "request body exceeds " + std::to_string(server_.options.body_limit) + " bytes",
+                    "PAYLOAD_TOO_LARGE"));
     }
     if (ec) {
       server_.bad_requests.Inc();
@@ -175,8 +175,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 };
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(ioc),
-                        beast::bind_front_handler(&Impl::OnAccept, this));
+  acceptor.async_accept(asio::make_strand(ioc), beast::bind_front_handler(&Impl::OnAccept, this));
 }
 
 void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {

@@ -1,0 +1,440 @@
+#include "protocol/connection.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
+#include "protocol/codec.hpp"
+
+namespace sw::mqtt {
+namespace {
+
+// Reasons the server may put in its own DISCONNECT or refusing CONNACK.
+bool ValidInDisconnect(ReasonCode reason) {
+  const auto code = static_cast<std::uint8_t>(reason);
+  return code >= 0x80 && IsReasonCodeValidFor(PacketType::kDisconnect, code);
+}
+
+bool ValidInConnack(ReasonCode reason) {
+  const auto code = static_cast<std::uint8_t>(reason);
+  return code >= 0x80 && IsReasonCodeValidFor(PacketType::kConnack, code);
+}
+
+// The protocol level a CONNECT frame declares, if its header gets that far and names MQTT.
+std::optional<ProtocolVersion> PeekConnectVersion(std::string_view frame) {
+  std::size_t pos = 1;
+  while (pos < frame.size() && pos < 5 && (static_cast<unsigned char>(frame[pos]) & 0x80)) ++pos;
+  ++pos;  // past the last remaining-length byte
+  const std::string_view kHeader("\x00\x04MQTT", 6);
+  if (frame.size() < pos + 7 || frame.substr(pos, 6) != kHeader) return std::nullopt;
+  const auto level = static_cast<std::uint8_t>(frame[pos + 6]);
+  if (level == 4) return ProtocolVersion::kV311;
+  if (level == 5) return ProtocolVersion::kV5;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Connection::Connection(ConnectionOptions options, SysTime now)
+    : options_(options), framer_(options.max_packet_size), opened_at_(now), last_received_(now) {}
+
+Actions Connection::OnBytes(std::string_view bytes, SysTime now) {
+  Actions out;
+  if (state_ == State::kClosed) return out;
+  std::vector<std::string> frames;
+  const Status framed = framer_.Feed(bytes, frames);
+  if (!frames.empty()) last_received_ = now;
+  if (state_ == State::kAwaitingAccept) {
+    for (std::string& frame : frames) {
+      held_bytes_ += frame.size();
+      held_frames_.push_back(std::move(frame));
+    }
+    if (!framed.ok() && held_error_.ok()) held_error_ = framed;
+    if (held_bytes_ > options_.max_packet_size) {
+      Violation(ReasonCode::kQuotaExceeded, "too much data before CONNACK", out);
+    }
+    return out;
+  }
+  ProcessFrames(std::move(frames), out);
+  if (!framed.ok() && state_ != State::kClosed) {
+    if (state_ == State::kAwaitingAccept) {
+      held_error_ = framed;
+    } else {
+      Violation(ReasonCodeOf(framed.error()), framed.error().message, out);
+    }
+  }
+  if (state_ == State::kAwaitingAccept && held_bytes_ > options_.max_packet_size) {
+    Violation(ReasonCode::kQuotaExceeded, "too much data before CONNACK", out);
+  }
+  return out;
+}
+
+void Connection::ProcessFrames(std::vector<std::string> frames, Actions& out) {
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (state_ == State::kClosed) return;
+    if (state_ == State::kAwaitingAccept) {
+      // Everything after CONNECT waits for the caller's Accept (MQTT-3.1.4-7).
+      held_bytes_ += frames[i].size();
+      held_frames_.push_back(std::move(frames[i]));
+      continue;
+    }
+    if (state_ == State::kAwaitingConnect) {
+      HandleConnect(frames[i], out);
+      continue;
+    }
+    auto decoded = Decode(frames[i], version_);
+    if (!decoded.ok()) {
+      Violation(ReasonCodeOf(decoded.error()), decoded.error().message, out);
+      return;
+    }
+    HandlePacket(std::move(decoded).value(), out);
+  }
+}
+
+void Connection::HandleConnect(std::string_view frame, Actions& out) {
+  const auto first_type = static_cast<std::uint8_t>(frame[0]) >> 4;
+  if (first_type != static_cast<std::uint8_t>(PacketType::kConnect)) {
+    Violation(ReasonCode::kProtocolError, "first packet is not CONNECT", out);
+    return;
+  }
+  auto decoded = Decode(frame, version_);
+  if (!decoded.ok()) {
+    const ReasonCode reason = ReasonCodeOf(decoded.error());
+    const std::optional<ProtocolVersion> declared = PeekConnectVersion(frame);
+    if (declared == ProtocolVersion::kV5 && ValidInConnack(reason)) {
+      version_ = ProtocolVersion::kV5;
+      Connack connack;
+      connack.reason_code = static_cast<std::uint8_t>(reason);
+      SendPacket(connack, out);
+    } else if (reason == ReasonCode::kUnsupportedProtocolVersion ||
+               (declared == ProtocolVersion::kV311 &&
+                reason == ReasonCode::kClientIdentifierNotValid)) {
+      // 3.1.1 answers these two with return codes 1 and 2 (MQTT-3.1.2-2, MQTT-3.1.3-9).
+      version_ = ProtocolVersion::kV311;
+      Connack connack;
+      connack.reason_code = ToV311ConnackCode(reason);
+      SendPacket(connack, out);
+    }
+    out.push_back(ProtocolViolation{reason, decoded.error().message});
+    Finish(reason, false, out);
+    return;
+  }
+  Connect& connect = std::get<Connect>(*decoded);
+  version_ = connect.protocol_version;
+  keep_alive_s_ = connect.keep_alive;
+  client_id_ = connect.client_id;
+  connect_had_session_expiry_ = connect.properties.session_expiry_interval.value_or(0) != 0;
+  client_receive_maximum_ = connect.properties.receive_maximum.value_or(65'535);
+  client_max_packet_size_ = connect.properties.maximum_packet_size.value_or(0);
+  state_ = State::kAwaitingAccept;
+  out.push_back(ConnectReceived{std::move(connect)});
+}
+
+Actions Connection::Accept(bool session_present, std::string assigned_client_id) {
+  Actions out;
+  if (state_ != State::kAwaitingAccept) return out;
+  Connack connack;
+  connack.session_present = session_present;
+  if (version_ == ProtocolVersion::kV5) {
+    Properties& p = connack.properties;
+    if (options_.receive_maximum != 65'535) p.receive_maximum = options_.receive_maximum;
+    if (options_.topic_alias_maximum != 0) p.topic_alias_maximum = options_.topic_alias_maximum;
+    p.maximum_packet_size =
+        static_cast<std::uint32_t>(std::min<std::size_t>(options_.max_packet_size, 268'435'460));
+    if (client_id_.empty() && !assigned_client_id.empty()) {
+      p.assigned_client_identifier = std::move(assigned_client_id);
+    }
+  }
+  state_ = State::kConnected;
+  SendPacket(connack, out);
+  std::vector<std::string> held = std::move(held_frames_);
+  held_frames_.clear();
+  held_bytes_ = 0;
+  ProcessFrames(std::move(held), out);
+  const Status held_error = std::exchange(held_error_, Status{});
+  if (!held_error.ok() && state_ == State::kConnected) {
+    Violation(ReasonCodeOf(held_error.error()), held_error.error().message, out);
+  }
+  return out;
+}
+
+Actions Connection::Reject(ReasonCode reason) {
+  Actions out;
+  if (state_ != State::kAwaitingAccept) return out;
+  Connack connack;
+  if (version_ == ProtocolVersion::kV5) {
+    connack.reason_code =
+        static_cast<std::uint8_t>(ValidInConnack(reason) ? reason : ReasonCode::kUnspecifiedError);
+  } else {
+    connack.reason_code = ToV311ConnackCode(reason);
+  }
+  SendPacket(connack, out);
+  Finish(reason, false, out);
+  return out;
+}
+
+void Connection::HandlePacket(Packet packet, Actions& out) {
+  const bool v5 = version_ == ProtocolVersion::kV5;
+  switch (TypeOf(packet)) {
+    case PacketType::kPublish:
+      HandlePublish(std::get<mqtt::Publish>(std::move(packet)), out);
+      return;
+    case PacketType::kPubrel: {
+      const auto& pubrel = std::get<Pubrel>(packet);
+      Pubcomp pubcomp;
+      pubcomp.packet_id = pubrel.packet_id;
+      if (inbound_qos2_.erase(pubrel.packet_id) == 0 && v5) {
+        pubcomp.reason_code = static_cast<std::uint8_t>(ReasonCode::kPacketIdentifierNotFound);
+      }
+      SendPacket(pubcomp, out);
+      return;
+    }
+    case PacketType::kPuback: {
+      const auto& puback = std::get<Puback>(packet);
+      auto it = outbound_.find(puback.packet_id);
+      if (it == outbound_.end() || it->second != OutboundStage::kAwaitingPuback) {
+        Violation(ReasonCode::kProtocolError, "PUBACK for an unknown packet id", out);
+        return;
+      }
+      outbound_.erase(it);
+      out.push_back(PublishAcknowledged{puback.packet_id, puback.reason_code});
+      return;
+    }
+    case PacketType::kPubrec: {
+      const auto& pubrec = std::get<Pubrec>(packet);
+      auto it = outbound_.find(pubrec.packet_id);
+      Pubrel pubrel;
+      pubrel.packet_id = pubrec.packet_id;
+      if (it == outbound_.end() || it->second == OutboundStage::kAwaitingPuback) {
+        if (!v5) {
+          Violation(ReasonCode::kProtocolError, "PUBREC for an unknown packet id", out);
+          return;
+        }
+        pubrel.reason_code = static_cast<std::uint8_t>(ReasonCode::kPacketIdentifierNotFound);
+        SendPacket(pubrel, out);
+        return;
+      }
+      if (pubrec.reason_code >= 0x80) {  // the receiver refused it: the flow ends here
+        outbound_.erase(it);
+        out.push_back(PublishAcknowledged{pubrec.packet_id, pubrec.reason_code});
+        return;
+      }
+      it->second = OutboundStage::kAwaitingPubcomp;
+      SendPacket(pubrel, out);
+      return;
+    }
+    case PacketType::kPubcomp: {
+      const auto& pubcomp = std::get<Pubcomp>(packet);
+      auto it = outbound_.find(pubcomp.packet_id);
+      if (it == outbound_.end() || it->second != OutboundStage::kAwaitingPubcomp) {
+        Violation(ReasonCode::kProtocolError, "PUBCOMP for an unknown packet id", out);
+        return;
+      }
+      outbound_.erase(it);
+      out.push_back(PublishAcknowledged{pubcomp.packet_id, pubcomp.reason_code});
+      return;
+    }
+    case PacketType::kSubscribe:
+      out.push_back(SubscribeReceived{std::get<Subscribe>(std::move(packet))});
+      return;
+    case PacketType::kUnsubscribe:
+      out.push_back(UnsubscribeReceived{std::get<Unsubscribe>(std::move(packet))});
+      return;
+    case PacketType::kPingreq: SendPacket(Pingresp{}, out); return;
+    case PacketType::kDisconnect: {
+      const auto& disconnect = std::get<Disconnect>(packet);
+      if (!connect_had_session_expiry_ &&
+          disconnect.properties.session_expiry_interval.value_or(0) != 0) {
+        Violation(ReasonCode::kProtocolError,
+                  "DISCONNECT sets a session expiry after CONNECT set none", out);
+        return;
+      }
+      const auto reason = static_cast<ReasonCode>(disconnect.reason_code);
+      Finish(reason, reason != ReasonCode::kSuccess, out);
+      return;
+    }
+    case PacketType::kConnect: Violation(ReasonCode::kProtocolError, "second CONNECT", out); return;
+    case PacketType::kAuth:
+      Violation(ReasonCode::kProtocolError, "AUTH without an authentication method", out);
+      return;
+    default:
+      Violation(ReasonCode::kProtocolError,
+                std::string(PacketTypeName(TypeOf(packet))) + " is not sent by clients", out);
+      return;
+  }
+}
+
+void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
+  if (!publish.properties.subscription_identifiers.empty()) {
+    Violation(ReasonCode::kProtocolError, "PUBLISH from a client has a subscription identifier",
+              out);
+    return;
+  }
+  if (publish.properties.topic_alias) {
+    const std::uint16_t alias = *publish.properties.topic_alias;
+    if (alias > options_.topic_alias_maximum) {
+      Violation(ReasonCode::kTopicAliasInvalid,
+                "topic alias " + std::to_string(alias) + " above the maximum", out);
+      return;
+    }
+    if (publish.topic.empty()) {
+      auto it = topic_aliases_.find(alias);
+      if (it == topic_aliases_.end()) {
+        Violation(ReasonCode::kProtocolError, "unknown topic alias " + std::to_string(alias), out);
+        return;
+      }
+      publish.topic = it->second;
+    } else {
+      topic_aliases_[alias] = publish.topic;
+    }
+    publish.properties.topic_alias.reset();
+  }
+  const std::uint16_t id = publish.packet_id;
+  switch (publish.qos) {
+    case QoS::kAtMostOnce: out.push_back(Published{std::move(publish)}); return;
+    case QoS::kAtLeastOnce: {
+      Puback puback;
+      puback.packet_id = id;
+      if (inbound_qos2_.contains(id)) {
+        if (version_ != ProtocolVersion::kV5) {
+          Violation(ReasonCode::kProtocolError, "QoS 1 PUBLISH reuses a QoS 2 packet id", out);
+          return;
+        }
+        puback.reason_code = static_cast<std::uint8_t>(ReasonCode::kPacketIdentifierInUse);
+        SendPacket(puback, out);
+        return;
+      }
+      out.push_back(Published{std::move(publish)});
+      SendPacket(puback, out);
+      return;
+    }
+    case QoS::kExactlyOnce: {
+      Pubrec pubrec;
+      pubrec.packet_id = id;
+      if (inbound_qos2_.contains(id)) {
+        SendPacket(pubrec, out);  // a re-send: acknowledge again, deliver once (MQTT-4.3.3-9)
+        return;
+      }
+      if (inbound_qos2_.size() >= options_.receive_maximum) {
+        Violation(ReasonCode::kReceiveMaximumExceeded, "more QoS 2 publishes than allowed", out);
+        return;
+      }
+      inbound_qos2_.insert(id);
+      out.push_back(Published{std::move(publish)});
+      SendPacket(pubrec, out);
+      return;
+    }
+  }
+}
+
+Result<std::uint16_t> Connection::Publish(mqtt::Publish message, Actions& out) {
+  if (state_ != State::kConnected) return MakeError(Errc::kUnavailable, "not connected");
+  message.packet_id = 0;
+  message.dup = false;
+  if (message.qos != QoS::kAtMostOnce) {
+    if (outbound_.size() >= client_receive_maximum_) {
+      return MakeError(Errc::kRateLimited, "client receive maximum reached");
+    }
+    while (outbound_.contains(next_packet_id_) || next_packet_id_ == 0) ++next_packet_id_;
+    message.packet_id = next_packet_id_++;
+  }
+  std::string bytes;
+  SW_TRY(Encode(message, version_, bytes));
+  if (client_max_packet_size_ != 0 && bytes.size() > client_max_packet_size_) {
+    return MqttError(ReasonCode::kPacketTooLarge,
+                     "PUBLISH exceeds the client's maximum packet size");
+  }
+  if (message.qos != QoS::kAtMostOnce) {
+    outbound_[message.packet_id] = message.qos == QoS::kAtLeastOnce
+                                       ? OutboundStage::kAwaitingPuback
+                                       : OutboundStage::kAwaitingPubrec;
+  }
+  out.push_back(SendBytes{std::move(bytes)});
+  return message.packet_id;
+}
+
+Status Connection::Send(const Packet& packet, Actions& out) {
+  if (state_ != State::kConnected) return MakeError(Errc::kUnavailable, "not connected");
+  std::string bytes;
+  SW_TRY(Encode(packet, version_, bytes));
+  if (client_max_packet_size_ != 0 && bytes.size() > client_max_packet_size_) {
+    return MqttError(ReasonCode::kPacketTooLarge, "packet exceeds the client's maximum size");
+  }
+  out.push_back(SendBytes{std::move(bytes)});
+  return Ok{};
+}
+
+Actions Connection::Close(ReasonCode reason) {
+  Actions out;
+  if (state_ == State::kClosed) return out;
+  if (state_ == State::kConnected && version_ == ProtocolVersion::kV5 &&
+      ValidInDisconnect(reason)) {
+    Disconnect disconnect;
+    disconnect.reason_code = static_cast<std::uint8_t>(reason);
+    SendPacket(disconnect, out);
+  }
+  Finish(reason, state_ == State::kConnected, out);
+  return out;
+}
+
+Actions Connection::OnTick(SysTime now) {
+  Actions out;
+  const std::optional<SysTime> deadline = NextDeadline();
+  if (!deadline || now < *deadline) return out;
+  if (state_ == State::kAwaitingConnect) {
+    out.push_back(ProtocolViolation{ReasonCode::kMaximumConnectTime, "no CONNECT in time"});
+    Finish(ReasonCode::kMaximumConnectTime, false, out);
+    return out;
+  }
+  if (state_ == State::kConnected && version_ == ProtocolVersion::kV5) {
+    Disconnect disconnect;
+    disconnect.reason_code = static_cast<std::uint8_t>(ReasonCode::kKeepAliveTimeout);
+    SendPacket(disconnect, out);
+  }
+  out.push_back(ProtocolViolation{ReasonCode::kKeepAliveTimeout, "keep alive expired"});
+  Finish(ReasonCode::kKeepAliveTimeout, state_ == State::kConnected, out);
+  return out;
+}
+
+std::optional<SysTime> Connection::NextDeadline() const {
+  switch (state_) {
+    case State::kAwaitingConnect: return opened_at_ + options_.connect_timeout;
+    case State::kAwaitingAccept:
+    case State::kConnected:
+      if (keep_alive_s_ == 0) return std::nullopt;
+      // One and a half times the keep alive (MQTT-3.1.2-22 / 3.1.2-24).
+      return last_received_ + Millis{std::int64_t{keep_alive_s_} * 1500};
+    case State::kClosed: break;
+  }
+  return std::nullopt;
+}
+
+void Connection::SendPacket(const Packet& packet, Actions& out) {
+  std::string bytes;
+  // The connection builds these packets itself; failing to encode one is a bug.
+  const Status status = Encode(packet, version_, bytes);
+  assert(status.ok());
+  (void)status;
+  out.push_back(SendBytes{std::move(bytes)});
+}
+
+void Connection::Violation(ReasonCode reason, std::string message, Actions& out) {
+  if (state_ == State::kClosed) return;
+  if (state_ == State::kConnected && version_ == ProtocolVersion::kV5 &&
+      ValidInDisconnect(reason)) {
+    Disconnect disconnect;
+    disconnect.reason_code = static_cast<std::uint8_t>(reason);
+    SendPacket(disconnect, out);
+  }
+  out.push_back(ProtocolViolation{reason, std::move(message)});
+  Finish(reason, state_ == State::kConnected, out);
+}
+
+void Connection::Finish(ReasonCode reason, bool publish_will, Actions& out) {
+  state_ = State::kClosed;
+  held_frames_.clear();
+  out.push_back(Disconnected{reason, publish_will});
+  out.push_back(CloseConnection{});
+}
+
+}  // namespace sw::mqtt

@@ -1,0 +1,137 @@
+// Connection: the server side of one MQTT 3.1.1/5.0 connection as a sans-I/O state machine.
+//
+// The shell feeds it bytes (OnBytes) and time (OnTick) and carries out the Actions it returns:
+// write SendBytes to the socket, close the socket on CloseConnection, hand the events
+// (ConnectReceived, Published, ...) to the broker. It enforces: CONNECT first and only once,
+// the maximum packet size, keep-alive (1.5x), the inbound QoS 1/2 handshakes and receive
+// maximum, inbound topic aliases, the outbound in-flight window (the client's receive
+// maximum) and the client's maximum packet size. Authentication and authorisation are the
+// caller's: it answers ConnectReceived with Accept or Reject, and SUBSCRIBE/UNSUBSCRIBE with
+// Send(Suback/Unsuback). Inbound PUBLISHes are acknowledged with success automatically.
+// Enhanced authentication (AUTH) is not supported: an AUTH packet is a protocol error.
+// Single owner; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/result.hpp"
+#include "protocol/framer.hpp"
+#include "protocol/packets.hpp"
+#include "protocol/reason_code.hpp"
+
+namespace sw::mqtt {
+
+struct ConnectionOptions {
+  std::size_t max_packet_size = 256 * 1024;  // inbound limit; advertised in CONNACK (5.0)
+  std::uint16_t receive_maximum = 32;        // inbound QoS 2 publishes awaiting PUBREL
+  std::uint16_t topic_alias_maximum = 16;    // inbound aliases accepted (5.0); 0 = none
+  Millis connect_timeout{10'000};            // time allowed from accept() to CONNECT
+};
+
+// Actions, in the order the shell must carry them out.
+struct SendBytes {
+  std::string bytes;
+};
+struct CloseConnection {};
+struct ConnectReceived {  // answer with Accept() or Reject()
+  Connect connect;
+};
+struct Published {  // an inbound application message (topic alias already resolved)
+  Publish publish;
+};
+struct SubscribeReceived {  // answer with Send(Suback)
+  Subscribe subscribe;
+};
+struct UnsubscribeReceived {  // answer with Send(Unsuback)
+  Unsubscribe unsubscribe;
+};
+struct PublishAcknowledged {  // an outbound QoS 1/2 publish is complete
+  std::uint16_t packet_id = 0;
+  std::uint8_t reason_code = 0;
+};
+struct ProtocolViolation {  // the peer broke the protocol; Disconnected and Close follow
+  ReasonCode reason = ReasonCode::kProtocolError;
+  std::string message;
+};
+struct Disconnected {  // the connection is over; emitted exactly once
+  ReasonCode reason = ReasonCode::kSuccess;
+  bool publish_will = false;  // false only after a normal DISCONNECT or before CONNACK
+};
+
+using Action =
+    std::variant<SendBytes, CloseConnection, ConnectReceived, Published, SubscribeReceived,
+                 UnsubscribeReceived, PublishAcknowledged, ProtocolViolation, Disconnected>;
+using Actions = std::vector<Action>;
+
+class Connection {
+ public:
+  enum class State { kAwaitingConnect, kAwaitingAccept, kConnected, kClosed };
+
+  Connection(ConnectionOptions options, SysTime now);
+
+  Actions OnBytes(std::string_view bytes, SysTime now);
+  Actions OnTick(SysTime now);
+  // When OnTick should next be called; nullopt when no timer runs.
+  std::optional<SysTime> NextDeadline() const;
+
+  // Answers ConnectReceived. Accept sends CONNACK (with `assigned_client_id` in 5.0 when the
+  // client sent an empty one) and processes anything the client sent after CONNECT.
+  Actions Accept(bool session_present, std::string assigned_client_id = {});
+  Actions Reject(ReasonCode reason);
+
+  // Sends an outbound application message; for QoS > 0 assigns the packet id it returns.
+  // Fails (nothing sent) when not connected, when the client's receive maximum is reached
+  // (kRateLimited: queue and retry after PublishAcknowledged) or when the packet exceeds the
+  // client's maximum packet size (kPayloadTooLarge).
+  Result<std::uint16_t> Publish(mqtt::Publish message, Actions& out);
+  // Sends a reply such as SUBACK or UNSUBACK. Fails when not connected or unencodable.
+  Status Send(const Packet& packet, Actions& out);
+  // Server-initiated close: DISCONNECT with `reason` in 5.0, then close.
+  Actions Close(ReasonCode reason);
+
+  State state() const { return state_; }
+  ProtocolVersion version() const { return version_; }
+  std::size_t OutboundInflight() const { return outbound_.size(); }
+
+ private:
+  enum class OutboundStage { kAwaitingPuback, kAwaitingPubrec, kAwaitingPubcomp };
+
+  void ProcessFrames(std::vector<std::string> frames, Actions& out);
+  void HandleConnect(std::string_view frame, Actions& out);
+  void HandlePacket(Packet packet, Actions& out);
+  void HandlePublish(mqtt::Publish publish, Actions& out);
+  void SendPacket(const Packet& packet, Actions& out);
+  void Violation(ReasonCode reason, std::string message, Actions& out);
+  void Finish(ReasonCode reason, bool publish_will, Actions& out);
+
+  ConnectionOptions options_;
+  State state_ = State::kAwaitingConnect;
+  ProtocolVersion version_ = ProtocolVersion::kV5;
+  Framer framer_;
+  SysTime opened_at_;
+  SysTime last_received_;
+  std::uint16_t keep_alive_s_ = 0;
+  bool connect_had_session_expiry_ = false;
+  std::string client_id_;
+  // Frames that arrived after CONNECT while the caller decides; bounded by max_packet_size.
+  std::vector<std::string> held_frames_;
+  std::size_t held_bytes_ = 0;
+  Status held_error_;
+
+  std::set<std::uint16_t> inbound_qos2_;                // PUBREC sent, awaiting PUBREL
+  std::map<std::uint16_t, std::string> topic_aliases_;  // inbound alias -> topic
+  std::map<std::uint16_t, OutboundStage> outbound_;     // in-flight outbound QoS 1/2
+  std::uint16_t client_receive_maximum_ = 65'535;
+  std::uint32_t client_max_packet_size_ = 0;  // 0 = no limit stated
+  std::uint16_t next_packet_id_ = 1;
+};
+
+}  // namespace sw::mqtt
