@@ -119,10 +119,15 @@ namespace {
 pid_t Spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
             const std::string& log_path) {
   std::vector<std::string> env_strings = {"PATH=/usr/bin:/bin", "HOME=/tmp"};
-  bool has_argon = false;
+  bool has_argon = false, has_login_rate = false;
   for (const auto& [k, v] : env) {
     env_strings.push_back(k + "=" + v);
     has_argon = has_argon || k.rfind("SITEWATCH_AUTH_ARGON2", 0) == 0;
+    has_login_rate = has_login_rate || k == "SITEWATCH_AUTH_LOGIN_RATE_PER_MINUTE";
+  }
+  if (!has_login_rate) {
+    // Every test client is 127.0.0.1: one address making hundreds of logins on purpose.
+    env_strings.push_back("SITEWATCH_AUTH_LOGIN_RATE_PER_MINUTE=100000");
   }
   if (!has_argon) {
     // Cheap password hashing keeps the suite fast; the production cost is a config value.
