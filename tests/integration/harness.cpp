@@ -1,6 +1,8 @@
 #include "harness.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -88,13 +90,17 @@ std::string HttpClient::Raw(const std::string& bytes, std::chrono::milliseconds 
   stream.expires_after(timeout);
   stream.connect(
       tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)));
+  // Synchronous reads ignore the stream's expiry: bound them with a socket receive timeout.
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  ::setsockopt(stream.socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   beast::error_code ec;
   asio::write(stream.socket(), asio::buffer(bytes), ec);
   std::string out;
   char buf[4096];
   for (;;) {
-    stream.expires_after(timeout);
-    const auto n = stream.read_some(asio::buffer(buf), ec);
+    const auto n = stream.socket().read_some(asio::buffer(buf), ec);
     if (ec) break;
     out.append(buf, n);
   }
