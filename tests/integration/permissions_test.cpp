@@ -237,6 +237,7 @@ enum class Confine {
   kItemsWorkshopId,  // success data is a list whose items' workshop_id is the caller's
   kItemsId,          // success data is a list of workshops: item id is the caller's
   kDataWorkshopId,   // success data is one object whose workshop_id is the caller's
+  kCreatedUser,      // success data is {user, temporary_password}; user.workshop_id is the caller's
 };
 
 struct Endpoint {
@@ -445,7 +446,7 @@ const std::vector<Endpoint>& Endpoints() {
           kOwnOther,
           kUserTargets,
           false,
-          Confine::kNone,
+          Confine::kCreatedUser,
           [](World& w, const Caller& c, Scope s, std::optional<Role> role) {
             json::object body{{"username", w.Name(s == Scope::kOther, "perm-new")},
                               {"password", kUserPassword},
@@ -463,6 +464,40 @@ const std::vector<Endpoint>& Endpoints() {
       e.variant = "role super_admin";
       e.scopes = {Scope::kOwn};
       e.targets = {Role::kSuperAdmin};
+      t.push_back(e);
+      // A super_admin has no workshop: naming one is a validation error (for those who may).
+      e.variant = "role super_admin with workshop_id";
+      e.scopes = kOwnOther;
+      e.build = [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+        return Built{"POST", "/api/v1/users",
+                     Serialize({{"username", w.Name(s == Scope::kOther, "perm-new")},
+                                {"password", kUserPassword},
+                                {"role", "super_admin"},
+                                {"workshop_id", WorkshopFor(w, c, s)}}),
+                     "/api/v1/users?page_size=1"};
+      };
+      e.layer = [](Role caller, Scope, std::optional<Role> target) -> std::optional<Expect> {
+        if (!core::MayManageRole(caller, *target)) return Expect{403, "INSUFFICIENT_PERMISSIONS"};
+        return Expect{400, "VALIDATION_ERROR"};
+      };
+      t.push_back(e);
+      // Without workshop_id an owner's new user lands in the owner's workshop; a
+      // super_admin must name one for these roles.
+      e.variant = "no workshop_id";
+      e.scopes = {Scope::kOwn};
+      e.targets = {Role::kStaff, Role::kCustomer};
+      e.build = [](World& w, const Caller&, Scope, std::optional<Role> role) {
+        return Built{"POST", "/api/v1/users",
+                     Serialize({{"username", w.Name(false, "perm-new")},
+                                {"password", kUserPassword},
+                                {"role", core::RoleName(*role)}}),
+                     "/api/v1/users?page_size=1"};
+      };
+      e.layer = [](Role caller, Scope, std::optional<Role> target) -> std::optional<Expect> {
+        if (!core::MayManageRole(caller, *target)) return Expect{403, "INSUFFICIENT_PERMISSIONS"};
+        if (caller == Role::kSuperAdmin) return Expect{400, "VALIDATION_ERROR"};
+        return std::nullopt;
+      };
       t.push_back(e);
     }
     t.push_back({"GET", "/api/v1/users/{id}", "", Action::kUserRead, 200, kUserScopes, kUserTargets,
@@ -596,8 +631,9 @@ void CheckConfined(Confine confine, const Caller& caller, const HttpResult& got,
   const auto& data = v.at("data");
   json::value home = nullptr;
   if (caller.workshop_id) home = *caller.workshop_id;
-  if (confine == Confine::kDataWorkshopId) {
-    const auto* o = data.is_object() ? data.as_object().if_contains("workshop_id") : nullptr;
+  if (confine == Confine::kDataWorkshopId || confine == Confine::kCreatedUser) {
+    const auto& object = confine == Confine::kCreatedUser ? data.at("user") : data;
+    const auto* o = object.is_object() ? object.as_object().if_contains("workshop_id") : nullptr;
     ASSERT_NE(o, nullptr) << what << "\n  body: " << got.body;
     EXPECT_EQ(*o, home) << what << ": data of another workshop\n  body: " << got.body;
     return;
@@ -650,8 +686,7 @@ void RunCase(World& w, const Endpoint& e, Role role, Scope scope, std::optional<
       refused && !b.snapshot.empty() ? w.AdminCall("GET", b.snapshot).body : std::string();
   const HttpResult got = w.Call(b.method, b.path, b.body, caller.token);
 
-  EXPECT_EQ(got.status, want.status)
-      << what.str() << "\n  actual " << got.status << " body: " << got.body;
+  EXPECT_EQ(got.status, want.status) << "actual " << got.status << " body: " << got.body;
   const auto v = got.Json();
   ASSERT_TRUE(v.is_object()) << "not a JSON envelope: " << got.body;
   const auto* success = v.as_object().if_contains("success");
