@@ -434,7 +434,7 @@ void Connection::Finish(ReasonCode reason, bool publish_will, Actions& out) {
   state_ = State::kClosed;
   held_frames_.clear();
   out.push_back(Disconnected{reason, publish_will});
-  out.push_back(CloseConnection{});
+  out.emplace_back(std::in_place_type<CloseConnection>);
 }
 
 }  // namespace sw::mqtt
