@@ -1,0 +1,192 @@
+// CcuGateway: the radio-master core of the CCU (gateway) for Sitewatch v2 outlets, sans I/O.
+//
+// Inputs: Tick() with the time, received v2 frames, breaker current readings (mA, from an
+// RmsCurrentMeter on the SCT013 windows), commands submitted by the uplink shell (MQTT/HTTP),
+// and registry changes. Outputs (GatewayEffects): the frame to transmit, command results
+// and events for the uplink.
+//
+// * One request on the half-duplex channel at a time. Every request gets a new sequence
+//   number; retries of the same request reuse it. A reply is credited only when it is
+//   addressed to this gateway, comes from the outlet the request went to, echoes the
+//   in-flight sequence number and answers the same command — a late reply to an earlier
+//   request or a frame from another outlet is counted as stray and dropped, never
+//   credited to whichever outlet happens to be "active".
+// * No reply within reply_timeout_ms: resend after a back-off of backoff_base_ms doubled
+//   per attempt, up to max_attempts; then the command fails with kTimedOut and the outlet
+//   goes offline after offline_after_failures consecutive failures.
+// * Priority on the channel: breaker shedding, then uplink commands (FIFO, bounded), then
+//   status polls (each registered outlet every poll_interval_ms, round-robin).
+// * Commands carry an uplink id; resubmitting an id that is queued, in flight or among the
+//   last kRecentResults completed ones does not execute it again (at-least-once delivery
+//   from the server becomes exactly-once on the radio).
+// * Breaker protection runs locally with no dependency on the uplink: while the breaker
+//   current exceeds breaker_threshold_ma, switch off the ON socket with the lowest shed
+//   priority (ties: the higher current, then the lower address), wait shed_settle_ms for
+//   the next readings, repeat; when no known-ON socket is left, cut every socket of every
+//   registered outlet as the last resort. Shed sockets are not switched back on
+//   automatically: that is a decision for a person or the server.
+// * The registry (address + shed priorities, up to kMaxOutlets) persists in a ConfigStore.
+//
+// Thread-safety: none; one instance driven from one task (the CCU's radio task).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fw/config_store.h"
+#include "fw/radio_frame.h"
+#include "fw/span.h"
+
+namespace sw::fw {
+
+struct GatewayConfig {
+  uint8_t own_address = 0x02;
+  uint32_t poll_interval_ms = 2000;
+  uint32_t reply_timeout_ms = 120;
+  uint8_t max_attempts = 4;
+  uint32_t backoff_base_ms = 50;
+  uint8_t offline_after_failures = 3;
+  uint32_t breaker_threshold_ma = 15000;
+  uint32_t shed_settle_ms = 2000;
+};
+
+struct OutletRecord {
+  uint8_t address = 0;
+  uint8_t shed_priority[2] = {128, 128};  // lower is shed first
+  bool online = false;
+  bool status_known = false;
+  OutletStatus status;
+  uint32_t last_seen_ms = 0;
+  uint32_t last_poll_ms = 0;
+  bool polled = false;
+  uint8_t failures = 0;
+  bool shed[2] = {false, false};
+};
+
+enum class CommandOutcome : uint8_t { kAcked, kNacked, kTimedOut, kRejected };
+
+struct CommandResult {
+  uint32_t id = 0;
+  uint8_t address = 0;
+  CommandOutcome outcome = CommandOutcome::kRejected;
+  NackReason reason = NackReason::kUnknownCommand;  // for kNacked
+  OutletStatus status;  // flags (and for STATUS the full report) after the command
+};
+
+enum class GatewayEventKind : uint8_t {
+  kOutletOnline,
+  kOutletOffline,
+  kOverloadTrip,     // an outlet reported a socket newly tripped
+  kBreakerOverload,  // breaker current went above the threshold
+  kBreakerNormal,    // ... and back below it
+  kSocketShed,       // a socket was switched off to protect the breaker
+  kBreakerCutAll,    // last resort: every socket is being switched off
+  kRegistryStorageError,
+};
+
+struct GatewayEvent {
+  GatewayEventKind kind = GatewayEventKind::kOutletOnline;
+  uint8_t address = 0;
+  uint8_t socket = kSocketNone;
+  uint32_t value = 0;  // breaker mA for breaker events
+};
+
+struct GatewayEffects {
+  FixedVector<FrameBuffer, 1> transmit;
+  FixedVector<CommandResult, 4> results;
+  FixedVector<GatewayEvent, 8> events;
+  void Clear() {
+    transmit.Clear();
+    results.Clear();
+    events.Clear();
+  }
+};
+
+class CcuGateway {
+ public:
+  static constexpr size_t kMaxOutlets = 32;
+  static constexpr size_t kCommandQueue = 16;
+  static constexpr size_t kRecentResults = 16;
+
+  // store may be null (registry kept in RAM only, e.g. in tests of other behaviour).
+  CcuGateway(const GatewayConfig& config, ConfigStore* store);
+
+  // Loads the registry; call once at boot.
+  void Boot(uint32_t now_ms, GatewayEffects* fx);
+
+  bool AddOutlet(uint8_t address, uint8_t priority_a, uint8_t priority_b, GatewayEffects* fx);
+  bool RemoveOutlet(uint8_t address, GatewayEffects* fx);
+
+  // Returns false (and reports kRejected) if the outlet is unknown, the payload too large or
+  // the queue full. A duplicate id is accepted without queueing it twice.
+  bool SubmitCommand(uint32_t id, uint8_t address, RadioCommand command, uint8_t socket,
+                     ByteSpan payload, GatewayEffects* fx);
+
+  void OnFrame(uint32_t now_ms, const V2Frame& frame, GatewayEffects* fx);
+  void OnBreakerCurrent(uint32_t now_ms, uint32_t breaker_ma, GatewayEffects* fx);
+  void Tick(uint32_t now_ms, GatewayEffects* fx);
+
+  size_t outlet_count() const { return outlet_count_; }
+  const OutletRecord* FindOutlet(uint8_t address) const;
+  uint32_t stray_frames() const { return stray_frames_; }
+  bool busy() const { return in_flight_.active; }
+
+ private:
+  enum class RequestKind : uint8_t { kPoll, kCommand, kShed };
+  struct Request {
+    RequestKind kind = RequestKind::kPoll;
+    uint32_t id = 0;
+    uint8_t address = 0;
+    RadioCommand command = RadioCommand::kStatus;
+    uint8_t socket = kSocketNone;
+    uint8_t payload_size = 0;
+    uint8_t payload[kV2MaxPayload] = {};
+  };
+  struct InFlight {
+    bool active = false;
+    Request request;
+    uint8_t seq = 0;
+    uint8_t attempts = 0;
+    uint32_t sent_ms = 0;
+    bool backing_off = false;
+    uint32_t backoff_since_ms = 0;
+    uint32_t backoff_ms = 0;
+    FrameBuffer frame;
+  };
+
+  OutletRecord* Find(uint8_t address);
+  void Transmit(uint32_t now_ms, GatewayEffects* fx);
+  bool StartNext(uint32_t now_ms, GatewayEffects* fx);
+  void Complete(uint32_t now_ms, const V2Frame& reply, GatewayEffects* fx);
+  void Fail(GatewayEffects* fx);
+  void Report(const CommandResult& result, GatewayEffects* fx);
+  bool IsKnownCommandId(uint32_t id, GatewayEffects* fx);
+  void PlanShedding(uint32_t now_ms, GatewayEffects* fx);
+  void SaveRegistry(GatewayEffects* fx);
+  static void Emit(GatewayEffects* fx, GatewayEventKind kind, uint8_t address = 0,
+                   uint8_t socket = kSocketNone, uint32_t value = 0);
+
+  GatewayConfig config_;
+  ConfigStore* store_;
+  OutletRecord outlets_[kMaxOutlets];
+  size_t outlet_count_ = 0;
+  size_t poll_cursor_ = 0;
+
+  FixedQueue<Request, kCommandQueue> commands_;
+  FixedQueue<Request, 2 * kMaxOutlets> sheds_;
+  InFlight in_flight_;
+  uint8_t next_seq_ = 1;
+  uint32_t stray_frames_ = 0;
+
+  CommandResult recent_[kRecentResults];
+  size_t recent_count_ = 0;
+  size_t recent_next_ = 0;
+
+  uint32_t breaker_ma_ = 0;
+  bool breaker_over_ = false;
+  bool cut_all_done_ = false;
+  bool shed_started_ = false;
+  uint32_t last_shed_ms_ = 0;
+};
+
+}  // namespace sw::fw
