@@ -351,6 +351,12 @@ Result<Change<User>> TenancyService::UpdateUser(const Principal& p, UserId id,
 Result<CreatedUser> TenancyService::ResetPassword(const Principal& p, UserId id,
                                                   const std::optional<std::string>& password) {
   SW_ASSIGN_OR_RETURN(User u, ManagedUser(p, Action::kUserResetPassword, id));
+  if (u.id == p.user_id) {
+    // Resetting one's own password would skip the current-password check.
+    return MakeError(Errc::kInvalidArgument,
+                     "to change your own password use POST /api/v1/auth/change-password",
+                     "USE_CHANGE_PASSWORD");
+  }
   CreatedUser out;
   std::string chosen;
   if (password) {

@@ -538,7 +538,16 @@ const std::vector<Endpoint>& Endpoints() {
                    return Built{"POST", path + "/reset-password",
                                 Serialize({{"password", "Reset-by-matrix-4471"}}), path};
                  },
-                 ManagedUserRule});
+                 // Nobody resets their own password here: that is /auth/change-password,
+                 // which asks for the current one.
+                 [](Role caller, Scope scope, std::optional<Role> target) -> std::optional<Expect> {
+                   if (auto e = ManagedUserRule(caller, scope, target)) return e;
+                   if (scope == Scope::kSelf &&
+                       core::GrantFor(caller, Action::kUserResetPassword) != Grant::kNone) {
+                     return Expect{400, "USE_CHANGE_PASSWORD"};
+                   }
+                   return std::nullopt;
+                 }});
     t.push_back({"DELETE", "/api/v1/users/{id}", "", Action::kUserDeactivate, 200, kUserScopes,
                  kUserTargets, false, Confine::kDataWorkshopId,
                  [](World& w, const Caller& c, Scope s, std::optional<Role> r) {
