@@ -1,11 +1,16 @@
 #include "common/time_format.hpp"
 
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
 #include "common/strings.hpp"
 
 namespace sw {
+namespace {
+// The clock counts nanoseconds in 64 bits (up to 2262): accept times before 2200.
+constexpr std::int64_t kMaxUnixMillis = 7'258'118'399'999;  // 2199-12-31T23:59:59.999Z
+}  // namespace
 
 std::string FormatTime(SysTime t) {
   const auto ms = ToUnixMillis(t);
@@ -26,7 +31,7 @@ std::string FormatTime(SysTime t) {
 std::optional<SysTime> ParseTime(std::string_view text) {
   if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos) {
     auto ms = ParseInt64(text);
-    if (!ms) return std::nullopt;
+    if (!ms || *ms > kMaxUnixMillis) return std::nullopt;
     return FromUnixMillis(*ms);
   }
   int y, mo, d, h, mi, s, n = 0;
@@ -47,7 +52,7 @@ std::optional<SysTime> ParseTime(std::string_view text) {
       scale /= 10;
     }
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  if (y < 1970 || y > 2199 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
