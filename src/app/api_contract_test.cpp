@@ -27,9 +27,9 @@ std::string ReadFile(const std::string& path) {
 
 std::set<std::string> RouteKeys() {
   Settings settings;
-  settings.data_dir = (std::filesystem::temp_directory_path() /
-                       ("sw-contract-" + std::to_string(::getpid())))
-                          .string();
+  settings.data_dir =
+      (std::filesystem::temp_directory_path() / ("sw-contract-" + std::to_string(::getpid())))
+          .string();
   settings.auth_argon2_memlimit_kib = 8192;
   settings.auth_argon2_opslimit = 1;
   auto platform = Platform::Open(settings);

@@ -21,8 +21,8 @@ struct Loaded {
 
 // Splits off the subcommand's own flags (`--name value` / `--name=value`), then loads the
 // settings from the rest. Prints the error and returns nullopt on failure.
-std::optional<Loaded> Load(const Args& args, const Env& env, std::set<std::string> extra_flags,
-                           const char* command) {
+std::optional<Loaded> Load(const Args& args, const Env& env,
+                           const std::set<std::string>& extra_flags, const char* command) {
   Loaded out;
   Args rest;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -124,7 +124,12 @@ int DemoCommand(const Args& args, const Env& env) {
     return 1;
   }
   if (admin->has_value()) {
-    std::printf("super_admin   admin / %s\n", (*admin)->c_str());
+    if (loaded->settings.init_admin_password.empty()) {
+      std::printf("super_admin   admin / %s   (temporary: change it at first login)\n",
+                  (*admin)->c_str());
+    } else {
+      std::puts("super_admin   admin / (the password from init_admin_password)");
+    }
   }
   auto& svc = platform->tenancy();
   const auto system = core::TenancyService::System();

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "app/commands.hpp"
+#include "app/settings.hpp"
 
 extern char** environ;
 
@@ -21,6 +22,7 @@ constexpr const char* kUsage =
     "  demo          create the demo workshop and print its logins\n"
     "  user          create | reset-password | list  (operators)\n"
     "  permissions   print the role permission table (Markdown)\n"
+    "  config-example  print an example config file listing every option\n"
     "\n"
     "`sitewatch serve --help` lists every option; options also come from a config file\n"
     "(--config or SITEWATCH_CONFIG) and SITEWATCH_* environment variables.\n";
@@ -48,6 +50,10 @@ int main(int argc, char** argv) {
   if (command == "demo") return sw::app::DemoCommand(args, env);
   if (command == "user") return sw::app::UserCommand(args, env);
   if (command == "permissions") return sw::app::PermissionsCommand(args, env);
+  if (command == "config-example") {
+    std::fputs(sw::app::RenderExampleConfig().c_str(), stdout);
+    return 0;
+  }
   if (command == "help" || command == "--help" || command == "-h") {
     std::fputs(kUsage, stdout);
     return 0;

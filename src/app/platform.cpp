@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "common/strings.hpp"
 
@@ -20,7 +21,8 @@ Status EnsureDirectory(const std::string& dir) {
       partial = dir.substr(0, i);
       if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
         return MakeError(Errc::kUnavailable,
-                         "cannot create directory " + partial + ": " + std::strerror(errno));
+                         "cannot create directory " + partial + ": " +
+                             std::error_code(errno, std::system_category()).message());
       }
     }
   }
@@ -46,7 +48,9 @@ Result<std::string> LoadOrCreateSecret(const std::string& path, core::Crypto& cr
   const std::string secret = crypto.RandomToken(48);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) {
-    return MakeError(Errc::kUnavailable, "cannot create " + path + ": " + std::strerror(errno));
+    return MakeError(
+        Errc::kUnavailable,
+        "cannot create " + path + ": " + std::error_code(errno, std::system_category()).message());
   }
   const std::string line = secret + "\n";
   const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&

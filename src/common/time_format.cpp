@@ -34,13 +34,22 @@ std::optional<SysTime> ParseTime(std::string_view text) {
     if (!ms || *ms > kMaxUnixMillis) return std::nullopt;
     return FromUnixMillis(*ms);
   }
-  int y, mo, d, h, mi, s, n = 0;
+  // Fixed layout: YYYY-MM-DDTHH:MM:SS, then an optional fraction, then Z.
   if (text.size() < 20 || text.back() != 'Z') return std::nullopt;
-  const std::string z(text);
-  if (std::sscanf(z.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &n) != 6 ||
-      n != 19) {
+  const auto digits = [&](std::size_t pos, std::size_t len) -> int {
+    int v = 0;
+    for (std::size_t i = pos; i < pos + len; ++i) {
+      if (text[i] < '0' || text[i] > '9') return -1;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  if (text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
     return std::nullopt;
   }
+  const int y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2),
+            mi = digits(14, 2), s = digits(17, 2);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0) return std::nullopt;
   int ms = 0;
   std::string_view rest = text.substr(19, text.size() - 20);
   if (!rest.empty()) {
@@ -52,7 +61,8 @@ std::optional<SysTime> ParseTime(std::string_view text) {
       scale /= 10;
     }
   }
-  if (y < 1970 || y > 2199 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  if (y < 1970 || y > 2199 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+    return std::nullopt;
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;

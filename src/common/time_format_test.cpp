@@ -15,11 +15,11 @@ TEST(TimeFormat, RoundTrip) {
 }
 
 TEST(TimeFormat, RejectsJunk) {
-  for (const char* s : {"", "2026-11-18", "2026-11-18T07:06:40", "2026-13-18T07:06:40Z",
-                        "2026-11-18T07:06:40.12xZ", "yesterday", "2026-11-18T07:06:40+01:00",
-                        // Found by fuzz_http_request: overflowed the nanosecond clock.
-                        "222222222222222223", "65728667200100", "1969-12-31T23:59:59Z",
-                        "4052-01-01T00:00:00Z"}) {
+  for (const char* s :
+       {"", "2026-11-18", "2026-11-18T07:06:40", "2026-13-18T07:06:40Z", "2026-11-18T07:06:40.12xZ",
+        "yesterday", "2026-11-18T07:06:40+01:00",
+        // Found by fuzz_http_request: overflowed the nanosecond clock.
+        "222222222222222223", "65728667200100", "1969-12-31T23:59:59Z", "4052-01-01T00:00:00Z"}) {
     EXPECT_FALSE(ParseTime(s).has_value()) << s;
   }
 }

@@ -30,10 +30,11 @@
 namespace sw::mqtt {
 
 struct ConnectionOptions {
-  std::size_t max_packet_size = 256 * 1024;  // inbound limit; advertised in CONNACK (5.0)
-  std::uint16_t receive_maximum = 32;        // inbound QoS 2 publishes awaiting PUBREL
-  std::uint16_t topic_alias_maximum = 16;    // inbound aliases accepted (5.0); 0 = none
-  Millis connect_timeout{10'000};            // time allowed from accept() to CONNECT
+  std::size_t max_packet_size =
+      std::size_t{256} * 1024;             // inbound limit; advertised in CONNACK (5.0)
+  std::uint16_t receive_maximum = 32;      // inbound QoS 2 publishes awaiting PUBREL
+  std::uint16_t topic_alias_maximum = 16;  // inbound aliases accepted (5.0); 0 = none
+  Millis connect_timeout{10'000};          // time allowed from accept() to CONNECT
 };
 
 // Actions, in the order the shell must carry them out.

@@ -10,7 +10,7 @@ namespace sw::security {
 
 struct Argon2Params {
   std::uint64_t opslimit = 2;
-  std::uint64_t memlimit_kib = 64 * 1024;
+  std::uint64_t memlimit_kib = std::uint64_t{64} * 1024;
 };
 
 class SodiumCrypto final : public core::Crypto {

@@ -86,7 +86,7 @@ core::User ReadUser(const Stmt& st) {
   return u;
 }
 
-Error NotFound(std::string what) {
+Error NotFound(const std::string& what) {
   return MakeError(Errc::kNotFound, what + " not found", "NOT_FOUND");
 }
 

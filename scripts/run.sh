@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the server and runs it in the foreground on ./sitewatch-data (gitignored).
+# The first run creates the database with the demo workshop and prints the demo logins.
+#   PORT=9000 scripts/run.sh      (default port 8080)
+#   SITEWATCH_INIT_ADMIN_PASSWORD=... scripts/run.sh   choose the admin password on first run
+# Start afresh: rm -rf sitewatch-data
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port=${PORT:-8080}
+data=sitewatch-data
+bin=build/bin/sitewatch
+
+scripts/bootstrap.sh
+cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build -j"${JOBS:-2}" sitewatch
+
+logins="$data/demo-logins.txt"
+if [ ! -f "$data/sitewatch.db" ]; then
+  mkdir -p "$data"
+  chmod 700 "$data"
+  echo "run: first run, creating $data/ with the demo workshop"
+  # The demo's passwords are kept (mode 0600) so that every `make run` can show them again.
+  # This is a demo data dir on a developer machine; a real installation never writes them.
+  (umask 077 && "$bin" demo --data-dir "$data" > "$logins")
+fi
+
+echo
+echo "Sitewatch is starting on port $port."
+echo "  API:      http://127.0.0.1:$port/api/v1   (OpenAPI: /api/v1/openapi.json)"
+echo "  Health:   http://127.0.0.1:$port/health   Metrics: http://127.0.0.1:$port/metrics"
+echo "  The web console is not built yet; the API is what runs today."
+if [ -f "$logins" ]; then
+  echo "  Logins (demo data, from $logins):"
+  sed 's/^/    /' "$logins"
+fi
+if [ -n "${SITEWATCH_INIT_ADMIN_PASSWORD:-}" ] && ! grep -q '^super_admin' "$logins" 2>/dev/null; then
+  echo "    super_admin   admin / (the password in SITEWATCH_INIT_ADMIN_PASSWORD)"
+fi
+echo "  Try: curl -s -X POST http://127.0.0.1:$port/api/v1/auth/login -d '{\"username\":\"demo-owner\",\"password\":\"...\"}'"
+echo "Stop with Ctrl-C."
+echo
+exec "$bin" serve --data-dir "$data" --http-port "$port"
