@@ -11,6 +11,7 @@
 #include "common/log.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "http/static_files.hpp"
 
 namespace sw::app {
 namespace {
@@ -95,6 +96,8 @@ int Serve(const Args& args, const Env& env) {
       router,
       http::ApiDeps{platform->auth(), platform->tenancy(), platform->store(), platform->metrics(),
                     [&platform] { return platform->store().Ping(); }, kOpenApiJson});
+  const http::StaticFiles console(settings.http_web_root);
+  router.SetFallback([&console](const http::Request& req) { return console.Serve(req); });
   http::ServerOptions options;
   options.address = settings.http_address;
   options.port = static_cast<std::uint16_t>(settings.http_port);

@@ -90,6 +90,8 @@ std::vector<OptionSpec> BuildOptionTable() {
           "Seconds before an idle HTTP connection is closed"),
       Int("http.max_connections", 10000, 1, 1000000, &S::http_max_connections,
           "Most simultaneous HTTP connections; further ones are refused"),
+      String("http.web_root", "web/dist", &S::http_web_root,
+             "Directory of the built web console served at /; empty = no console"),
 
       String("mqtt.address", "0.0.0.0", &S::mqtt_address, "MQTT listen address",
              /*allow_empty=*/false),

@@ -63,6 +63,7 @@ struct Settings {
   std::int64_t http_body_limit_bytes = 0;
   std::int64_t http_idle_timeout_s = 0;
   std::int64_t http_max_connections = 0;
+  std::string http_web_root;
 
   std::string mqtt_address;
   std::int64_t mqtt_port = 0;

@@ -98,6 +98,9 @@ Response Router::Handle(const Request& req) {
       std::string allow;
       for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
       resp.headers.emplace_back("Allow", allow);
+    } else if (auto file = fallback_ ? fallback_(req) : std::nullopt) {
+      route_name = "static";
+      resp = std::move(*file);
     } else {
       resp = Failure(MakeError(Errc::kNotFound, "no such endpoint", "NOT_FOUND"));
     }
@@ -106,8 +109,10 @@ Response Router::Handle(const Request& req) {
     Call call(req, std::move(params));
     resp = Run(*route, call);
   }
-  resp.headers.emplace_back("Cache-Control", "no-store");
-  resp.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  if (route_name != "static") {
+    resp.headers.emplace_back("Cache-Control", "no-store");
+    resp.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  }
 
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -74,6 +74,10 @@ class Router {
 
   void Add(std::string method, std::string pattern, std::string name, Access access,
            Handler handler);
+  // Asked for requests no route matches (the web console's files); nullopt = 404.
+  void SetFallback(std::function<std::optional<Response>(const Request&)> fallback) {
+    fallback_ = std::move(fallback);
+  }
   Response Handle(const Request& req);
   const std::vector<Route>& routes() const { return routes_; }
 
@@ -86,6 +90,7 @@ class Router {
   Deps deps_;
   core::RateLimiter user_limiter_;
   std::vector<Route> routes_;
+  std::function<std::optional<Response>(const Request&)> fallback_;
 };
 
 }  // namespace sw::http

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -112,6 +113,36 @@ TEST(Server, ConfigFileEnvironmentAndFlagsApplyInOrder) {
   EXPECT_EQ(json_server.Stop(SIGTERM), 0);
   EXPECT_NE(json_server.Log().find("\"msg\":\"sitewatch listening\""), std::string::npos)
       << json_server.Log();
+}
+
+}  // namespace
+}  // namespace sw::testing
+
+namespace sw::testing {
+namespace {
+
+TEST(Server, ServesTheConsoleWithCachingAndCspButApi404sStayJson) {
+  const std::string root = MakeTempDir("sw-web");
+  std::filesystem::create_directories(root + "/assets");
+  std::ofstream(root + "/index.html") << "<!doctype html><title>Sitewatch console</title>";
+  std::ofstream(root + "/assets/index-abc123.js") << "export {};";
+  ServerProcess server({{"--http-web-root", root}, {}, ""});
+  auto client = server.Client();
+  auto index = client.Get("/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_NE(index.body.find("Sitewatch console"), std::string::npos);
+  EXPECT_EQ(index.headers["cache-control"], "no-cache");
+  EXPECT_NE(index.headers["content-security-policy"].find("script-src 'self'"), std::string::npos);
+  auto asset = client.Get("/assets/index-abc123.js");
+  EXPECT_EQ(asset.headers["cache-control"], "public, max-age=31536000, immutable");
+  auto route = client.Get("/workshops/1/pits");
+  EXPECT_EQ(route.status, 200);
+  EXPECT_NE(route.body.find("Sitewatch console"), std::string::npos);
+  auto api = client.Get("/api/v1/nope");
+  EXPECT_EQ(api.status, 404);
+  EXPECT_EQ(api.ErrorCode(), "NOT_FOUND");
+  auto traversal = client.Get("/assets/%2e%2e/%2e%2e/etc/passwd");
+  EXPECT_EQ(traversal.body.find("root:"), std::string::npos);
 }
 
 }  // namespace
