@@ -14,13 +14,13 @@ SOURCE_DIRS := $(wildcard src tests firmware bench sim)
 help:
 	@echo "make build         configure and build build/ ($(BUILD_TYPE), -j$(JOBS))"
 	@echo "make test          everything CI runs: unit tests, ASan/UBSan tests, format,"
-	@echo "                   layer rule, brief fuzz run, firmware size report (scripts/test.sh)"
+	@echo "                   layer rule, clang-tidy, brief fuzz run, firmware size report"
 	@echo "make run           build and run the server on ./sitewatch-data, port \$${PORT:-8080}"
 	@echo "make bench         build, then run every bench/*_bench.sh (results in build/bench/)"
 	@echo "make fuzz          longer fuzz run, FUZZ_SECONDS per target (default 300)"
 	@echo "make format        clang-format -i every C/C++ source"
 	@echo "make format-check  list the sources clang-format would change"
-	@echo "make lint          clang-tidy over src/ (slow: minutes; not part of make test)"
+	@echo "make lint          clang-tidy over src/ (a few minutes; also run by make test)"
 	@echo "make clean         remove build/, build-asan/, build-fuzz/"
 	@echo "make bootstrap     install the Debian packages the build needs"
 

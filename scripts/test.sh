@@ -2,12 +2,14 @@
 # Everything CI checks, in order, stopping at the first failing step:
 #   1 build        RelWithDebInfo build in build/
 #   2 unit tests   ctest in build/
-#   3 asan build   Debug + ASan/UBSan (SW_SANITIZE=ON) in build-asan/
-#   4 asan tests   ctest in build-asan/, leaks detected, first error aborts
-#   5 format       scripts/check_format.sh
-#   6 layers       scripts/check_layers.sh (the dependency rule)
-#   7 fuzz         scripts/fuzz.sh --brief (clang, build-fuzz/, ~15 s per target)
-#   8 size report  firmware/cross/size_report.sh, if it exists
+#   3 web          web console: npm ci (when needed), type-check, vitest, API type drift,
+#                  vite build with the bundle-size report, browser tests against build/bin/sitewatch
+#   4 asan build   Debug + ASan/UBSan (SW_SANITIZE=ON) in build-asan/
+#   5 asan tests   ctest in build-asan/, leaks detected, first error aborts
+#   6 format       scripts/check_format.sh
+#   7 layers       scripts/check_layers.sh (the dependency rule)
+#   8 fuzz         scripts/fuzz.sh --brief (clang, build-fuzz/, ~15 s per target)
+#   9 size report  firmware/cross/size_report.sh, if it exists
 # JOBS (default 2) sets the build and ctest parallelism.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,17 @@ step_build() {
 step_unit_tests() {
   ctest --test-dir build --output-on-failure -j"$jobs"
 }
+step_web() {
+  # npm ci only when node_modules is missing or older than the lockfile.
+  if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules ]; then
+    (cd web && npm ci --no-audit --no-fund && touch node_modules)
+  fi
+  (cd web && npm run --silent typecheck)
+  (cd web && npx --no-install vitest run)
+  (cd web && npm run --silent check:api)
+  (cd web && npm run --silent build)
+  (cd web && node --test --test-reporter=spec browser-tests/)
+}
 step_asan_build() {
   cmake -G Ninja -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug \
     -DSW_SANITIZE=ON -DSW_FUZZ=OFF -DSW_FIRMWARE=ON -DSW_SKIP_LAYERS=
@@ -34,10 +47,11 @@ step_asan_tests() {
 }
 step_format() { scripts/check_format.sh; }
 step_layers() { scripts/check_layers.sh; }
+step_lint() { make --no-print-directory lint JOBS="$jobs"; }
 step_fuzz() { scripts/fuzz.sh --brief; }
 step_size_report() { bash firmware/cross/size_report.sh; }
 
-steps=(build unit_tests asan_build asan_tests format layers fuzz)
+steps=(build unit_tests web asan_build asan_tests format layers fuzz)
 [ -f firmware/cross/size_report.sh ] && steps+=(size_report)
 
 passed=0
