@@ -8,8 +8,9 @@
 #   5 asan tests   ctest in build-asan/, leaks detected, first error aborts
 #   6 format       scripts/check_format.sh
 #   7 layers       scripts/check_layers.sh (the dependency rule)
-#   8 fuzz         scripts/fuzz.sh --brief (clang, build-fuzz/, ~15 s per target)
-#   9 size report  firmware/cross/size_report.sh, if it exists
+#   8 lint         clang-tidy over src/ with .clang-tidy (make lint), warnings are errors
+#   9 fuzz         scripts/fuzz.sh --brief (clang, build-fuzz/, ~15 s per target)
+#  10 size report  firmware/cross/size_report.sh, if it exists
 # JOBS (default 2) sets the build and ctest parallelism.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +52,9 @@ step_lint() { make --no-print-directory lint JOBS="$jobs"; }
 step_fuzz() { scripts/fuzz.sh --brief; }
 step_size_report() { bash firmware/cross/size_report.sh; }
 
-steps=(build unit_tests web asan_build asan_tests format layers fuzz)
+steps=(build unit_tests)
+[ -f web/package.json ] && steps+=(web)
+steps+=(asan_build asan_tests format layers lint fuzz)
 [ -f firmware/cross/size_report.sh ] && steps+=(size_report)
 
 passed=0
