@@ -12,7 +12,10 @@ PACKAGES=(
   curl wrk procps
   gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib
   mosquitto mosquitto-clients libmosquitto-dev
+  chromium
 )
+# The web console builds with Node (20.19+) and npm; Debian's are used only when none is installed.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -21,7 +24,18 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# The web console's dependencies, from the committed lockfile.
+web_deps() {
+  if [ -f web/package-lock.json ] && command -v npm >/dev/null 2>&1 &&
+    { [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules ]; }; then
+    echo "bootstrap: npm ci in web/"
+    (cd web && npm ci --no-audit --no-fund && touch node_modules)
+  fi
+}
+cd "$(dirname "$0")/.."
+
 if [ ${#missing[@]} -eq 0 ]; then
+  web_deps
   exit 0
 fi
 
@@ -39,3 +53,4 @@ if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +360 2>/dev/null)" ]; then
   mkdir -p "$(dirname "$stamp")" && touch "$stamp"
 fi
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+web_deps

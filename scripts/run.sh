@@ -13,6 +13,8 @@ bin=build/bin/sitewatch
 scripts/bootstrap.sh
 cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build -j"${JOBS:-2}" sitewatch
+# The web console, served by sitewatch from web/dist (http.web_root).
+(cd web && npm run --silent build)
 
 logins="$data/demo-logins.txt"
 if [ ! -f "$data/sitewatch.db" ]; then
@@ -26,9 +28,9 @@ fi
 
 echo
 echo "Sitewatch is starting on port $port."
+echo "  Console:  http://127.0.0.1:$port/"
 echo "  API:      http://127.0.0.1:$port/api/v1   (OpenAPI: /api/v1/openapi.json)"
 echo "  Health:   http://127.0.0.1:$port/health   Metrics: http://127.0.0.1:$port/metrics"
-echo "  The web console is not built yet; the API is what runs today."
 if [ -f "$logins" ]; then
   echo "  Logins (demo data, from $logins):"
   sed 's/^/    /' "$logins"

@@ -1,0 +1,289 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ADMIN_PASSWORD, axe, launchBrowser, rest, shoot, startServer, watch } from './harness.mjs';
+
+const OWNER_A = { username: 'owner-north', password: 'North-Owner-Pw-1' };
+const OWNER_B = { username: 'owner-south', password: 'South-Owner-Pw-2' };
+const PITS_A = ['Bay Alpha', 'Bay Bravo', 'Paint Booth'];
+const PITS_B = ['Secret Bay South'];
+
+let server;
+let browser;
+let seed;
+
+async function seedData(base) {
+  const api = rest(base);
+  const admin = await api.login('admin', ADMIN_PASSWORD);
+  const a = await api.call('POST', '/api/v1/workshops', admin, { name: 'North Garage PPF', timezone: 'Asia/Kolkata' });
+  const b = await api.call('POST', '/api/v1/workshops', admin, { name: 'South Detailing', timezone: 'Europe/Berlin' });
+  for (const [i, name] of PITS_A.entries()) {
+    await api.call('POST', `/api/v1/workshops/${a.id}/pits`, admin, { number: i + 1, name, status: i === 2 ? 'maintenance' : 'active' });
+  }
+  await api.call('POST', '/api/v1/users', admin, { username: 'locked-out', password: 'Locked-Out-Pw-7', role: 'staff', workshop_id: a.id });
+  for (const [i, name] of PITS_B.entries()) await api.call('POST', `/api/v1/workshops/${b.id}/pits`, admin, { number: i + 1, name });
+  for (const [o, w] of [
+    [OWNER_A, a],
+    [OWNER_B, b],
+  ]) {
+    await api.call('POST', '/api/v1/users', admin, { username: o.username, password: o.password, role: 'owner', workshop_id: w.id, full_name: `${w.name} Owner` });
+    // An owner created with a chosen password may still be flagged temporary; settle it here.
+    const t = await api.login(o.username, o.password).catch(() => null);
+    if (t) {
+      const me = await api.call('GET', '/api/v1/auth/me', t);
+      if (me.temporary_password) {
+        const next = `${o.password}x`;
+        await api.call('POST', '/api/v1/auth/change-password', t, { current_password: o.password, new_password: next });
+        o.password = next;
+      }
+    }
+  }
+  return { a, b };
+}
+
+async function login(page, base, { username, password }) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+function assertNoSeriousViolations(name, violations) {
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad, [], `${name}: axe found serious/critical violations:\n${JSON.stringify(bad, null, 2)}`);
+}
+
+describe('web console against a real sitewatch', () => {
+  before(async () => {
+    server = await startServer();
+    seed = await seedData(server.base);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('is served by sitewatch with a strict CSP, cache rules and SPA fallback', async () => {
+    const index = await fetch(`${server.base}/`);
+    assert.equal(index.status, 200);
+    assert.match(index.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    assert.doesNotMatch(index.headers.get('content-security-policy') ?? '', /unsafe-inline/);
+    assert.equal(index.headers.get('cache-control'), 'no-cache');
+    const html = await index.text();
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(asset, 'index.html references a hashed script');
+    const js = await fetch(server.base + asset);
+    assert.match(js.headers.get('cache-control') ?? '', /immutable/);
+    const deep = await fetch(`${server.base}/workshops/1`);
+    assert.equal(deep.status, 200);
+    assert.equal(await deep.text(), html);
+  });
+
+  it('login: bad credentials show a generic error', async () => {
+    const page = await browser.context.newPage();
+    const w = watch(page);
+    w.allow(401, '/api/v1/auth/login');
+    await page.goto(`${server.base}/`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.match(page.url(), /\/login$/);
+    await shoot(page, 'login', page.locator('form.auth-card'), assert);
+    assertNoSeriousViolations('login', await axe(page));
+    await login(page, server.base, { username: 'nobody-here', password: 'wrong-password-1' });
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.equal((await alert.textContent())?.trim(), 'The username or password is incorrect.');
+    await login(page, server.base, { username: OWNER_A.username, password: 'wrong-password-1' });
+    await alert.waitFor();
+    assert.equal((await alert.textContent())?.trim(), 'The username or password is incorrect.', 'same message for a real user');
+    await shoot(page, 'login-error', alert, assert);
+
+    // Repeated failures lock the account, and the page says so.
+    let text = '';
+    for (let i = 0; i < 8 && !/locked/.test(text); i++) {
+      await login(page, server.base, { username: 'locked-out', password: `wrong-password-${i}` });
+      await alert.waitFor();
+      text = (await alert.textContent()) ?? '';
+    }
+    assert.match(text, /locked for a while/);
+    await login(page, server.base, { username: 'locked-out', password: 'Locked-Out-Pw-7' });
+    await page.getByText(/locked for a while/).waitFor();
+    assert.match(page.url(), /\/login$/, 'the right password does not get through a lockout');
+    assert.deepEqual(w.problems, []);
+    await page.close();
+  });
+
+  it('refreshes the access token silently before it expires (the refresh token rotates)', async () => {
+    const page = await browser.context.newPage();
+    const w = watch(page);
+    await page.clock.install();
+    await login(page, server.base, OWNER_B);
+    await page.getByRole('heading', { name: 'South Detailing' }).waitFor();
+    const before = await page.evaluate(() => sessionStorage.getItem('sitewatch.refresh'));
+    const refreshed = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh'));
+    await page.clock.fastForward('13:00'); // past 80 % of the 15-minute access token
+    assert.equal((await refreshed).status(), 200);
+    await page.waitForFunction((old) => sessionStorage.getItem('sitewatch.refresh') !== old, before);
+    const pits = page.waitForResponse((r) => r.url().includes('/pits'));
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    assert.equal((await pits).status(), 200, 'the new access token works');
+    await page.getByTestId('pit-tile').first().waitFor();
+    assert.deepEqual(w.problems, []);
+    await page.close();
+  });
+
+  it("owner sees their workshop's pits, with no sensor data yet, and never another workshop's", async () => {
+    const page = await browser.context.newPage();
+    const w = watch(page);
+    await login(page, server.base, OWNER_A);
+    await page.getByRole('heading', { name: 'North Garage PPF' }).waitFor();
+    assert.match(page.url(), new RegExp(`/workshops/${seed.a.id}$`));
+    const tiles = page.getByTestId('pit-tile');
+    await tiles.first().waitFor();
+    assert.equal(await tiles.count(), PITS_A.length);
+    for (const name of PITS_A) assert.equal(await page.getByRole('heading', { name }).count(), 1, name);
+    assert.equal(await page.getByTestId('no-sensor-data').count(), PITS_A.length);
+    const text = await page.locator('main').innerText();
+    assert.match(text, /No sensor data yet/);
+    assert.match(text, /Maintenance/);
+    assert.match(text, /Asia\/Kolkata/);
+    assert.doesNotMatch(text, /\d+(\.\d+)?\s?(°C|%RH|µg\/m³|hPa)/, 'no invented readings');
+    for (const name of PITS_B) assert.doesNotMatch(text, new RegExp(name));
+    await shoot(page, 'overview', tiles.first(), assert);
+    assertNoSeriousViolations('overview', await axe(page));
+    await page.emulateMedia({ colorScheme: 'dark' });
+    assertNoSeriousViolations('overview (dark)', await axe(page));
+    await shoot(page, 'overview-dark', tiles.first(), assert);
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    // Typing workshop B's address shows a not-found state, never B's pits.
+    w.allow(404, `/api/v1/workshops/${seed.b.id}`);
+    await page.evaluate((id) => {
+      history.pushState(null, '', `/workshops/${id}`);
+      dispatchEvent(new PopStateEvent('popstate'));
+    }, seed.b.id);
+    await page.getByText('Could not load this').waitFor();
+    const other = await page.locator('main').innerText();
+    for (const name of PITS_B) assert.doesNotMatch(other, new RegExp(name));
+    assert.match(other, /does not exist or is not visible to you/);
+    assert.deepEqual(w.problems, []);
+    await page.close();
+  });
+
+  it('owner creates a staff user and sees the temporary password once; the staff user must change it', async () => {
+    const page = await browser.context.newPage();
+    const w = watch(page);
+    await login(page, server.base, OWNER_A);
+    await page.getByRole('heading', { name: 'North Garage PPF' }).waitFor();
+    await page.getByRole('link', { name: 'Team' }).click();
+    await page.getByRole('heading', { name: 'Team' }).waitFor();
+    await page.getByTestId('user-row').first().waitFor();
+    await shoot(page, 'team', page.getByRole('table', { name: 'Users' }), assert);
+    assertNoSeriousViolations('team', await axe(page));
+
+    await page.getByRole('button', { name: 'Add user' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add user' });
+    await dialog.waitFor();
+    await dialog.getByLabel('Username').fill('ravi.staff');
+    await dialog.getByLabel('Full name').fill('Ravi Kumar');
+    assert.deepEqual(await dialog.getByLabel('Role').locator('option').allTextContents(), ['Staff', 'Customer']);
+    assertNoSeriousViolations('add user dialog', await axe(page));
+    await dialog.getByRole('button', { name: 'Create user' }).click();
+    const secret = page.getByTestId('temporary-password');
+    await secret.waitFor({ timeout: 5000 }).catch(async (e) => {
+      throw new Error(`${e.message}\ndialog: ${await page.locator('dialog[open]').innerText().catch(() => '?')}\n${w.problems.join('\n')}`);
+    });
+    const temporary = await secret.inputValue();
+    assert.ok(temporary.length >= 10, `temporary password shown (${temporary.length} chars)`);
+    await page.getByRole('button', { name: 'Copy' }).waitFor();
+    await shoot(page, 'team-temporary-password', page.getByRole('dialog', { name: /was created/ }), assert);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('cell', { name: /Ravi Kumar/ }).waitFor();
+    assert.equal(await page.getByTestId('temporary-password').count(), 0, 'the password is not shown again');
+
+    // The audit log records it.
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByTestId('audit-row').first().waitFor();
+    assert.match(await page.locator('main').innerText(), /User create/);
+    await shoot(page, 'audit', page.getByTestId('audit-row').first(), assert);
+    assertNoSeriousViolations('audit', await axe(page));
+    assert.deepEqual(w.problems, []);
+
+    // A fresh tab has its own session: the staff user signs in with the temporary password.
+    const staff = await browser.context.newPage();
+    const ws = watch(staff);
+    ws.allow(400, '/api/v1/auth/change-password');
+    await login(staff, server.base, { username: 'ravi.staff', password: temporary });
+    await staff.getByRole('heading', { name: 'Choose your password' }).waitFor();
+    assert.match(await staff.locator('main').innerText(), /temporary password/);
+    await shoot(staff, 'change-password', staff.locator('form.auth-card'), assert);
+    assertNoSeriousViolations('change password', await axe(staff));
+    await staff.getByLabel('Temporary password').fill(temporary);
+    await staff.getByLabel('New password', { exact: true }).fill('short');
+    await staff.getByLabel('Repeat new password').fill('short');
+    await staff.getByRole('button', { name: 'Save password' }).click();
+    await staff.getByText('Use at least 10 characters.').waitFor();
+    await staff.getByLabel('Temporary password').fill('not-the-temporary-one');
+    await staff.getByLabel('New password', { exact: true }).fill('Ravi-Own-Password-9');
+    await staff.getByLabel('Repeat new password').fill('Ravi-Own-Password-9');
+    await staff.getByRole('button', { name: 'Save password' }).click();
+    await staff.getByText('The current password is wrong.').waitFor();
+    await staff.getByLabel('Temporary password').fill(temporary);
+    await staff.getByRole('button', { name: 'Save password' }).click();
+    await staff.getByRole('heading', { name: 'North Garage PPF' }).waitFor();
+    assert.equal(await staff.getByTestId('pit-tile').count(), PITS_A.length);
+    assert.equal(await staff.getByRole('link', { name: 'Team' }).count(), 0, 'staff has no team page');
+    assert.deepEqual(ws.problems, []);
+    await staff.close();
+    await page.close();
+  });
+
+  it('a reload keeps the session; sign-out ends it and a reload shows the login page', async () => {
+    const page = await browser.context.newPage();
+    const w = watch(page);
+    await login(page, server.base, OWNER_B);
+    await page.getByRole('heading', { name: 'South Detailing' }).waitFor();
+    const text = await page.locator('main').innerText();
+    for (const name of PITS_A) assert.doesNotMatch(text, new RegExp(name), 'B never sees A');
+    const stored = await page.evaluate(() => ({ ...sessionStorage, local: localStorage.length }));
+    assert.equal(stored.local, 0, 'nothing in localStorage');
+    assert.deepEqual(Object.keys(stored).filter((k) => k !== 'local'), ['sitewatch.refresh']);
+    assert.doesNotMatch(page.url(), /token/i);
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'South Detailing' }).waitFor();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.match(await page.locator('main').innerText(), /You have signed out/);
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.match(page.url(), /\/login$/);
+    assert.deepEqual(w.problems, []);
+    await page.close();
+  });
+
+  it('platform admin lists, creates and deactivates workshops', async () => {
+    const page = await browser.context.newPage();
+    const w = watch(page);
+    await login(page, server.base, { username: 'admin', password: ADMIN_PASSWORD });
+    await page.getByRole('heading', { name: 'Workshops' }).waitFor();
+    await page.getByTestId('workshop-row').first().waitFor();
+    assert.ok((await page.getByTestId('workshop-row').count()) >= 2);
+    await page.getByRole('button', { name: 'New workshop' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New workshop' });
+    await dialog.getByLabel('Name').fill('East Wraps');
+    await dialog.getByLabel('Time zone').fill('Asia/Dubai');
+    await dialog.getByRole('button', { name: 'Create workshop' }).click();
+    await page.getByText('East Wraps was created.').waitFor();
+    const row = page.getByTestId('workshop-row').filter({ hasText: 'East Wraps' });
+    await row.getByRole('button', { name: 'Deactivate East Wraps' }).click();
+    await page.getByRole('dialog', { name: 'Deactivate workshop' }).getByRole('button', { name: 'Deactivate' }).click();
+    await page.getByText('East Wraps was deactivated.').waitFor();
+    await row.getByText('Deactivated').waitFor();
+    await shoot(page, 'workshops', page.getByRole('table', { name: 'Workshops' }), assert);
+    assertNoSeriousViolations('workshops', await axe(page));
+    assert.deepEqual(w.problems, []);
+    await page.close();
+  });
+});

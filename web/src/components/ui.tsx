@@ -1,0 +1,254 @@
+import type { ComponentChildren, JSX } from 'preact';
+import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
+import { describeError } from '../api/errors';
+import type { Tone } from '../format';
+import { navigate } from '../state/router';
+
+export function Link(props: JSX.HTMLAttributes<HTMLAnchorElement> & { href: string }) {
+  const { href, onClick, ...rest } = props;
+  return (
+    <a
+      href={href}
+      {...rest}
+      onClick={(e) => {
+        if (onClick) (onClick as (ev: MouseEvent) => void)(e);
+        if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+        e.preventDefault();
+        navigate(href);
+      }}
+    />
+  );
+}
+
+export function Badge({ tone, children }: { tone: Tone; children: ComponentChildren }) {
+  return (
+    <span class={`badge tone-${tone}`}>
+      <span class="dot" aria-hidden="true" />
+      {children}
+    </span>
+  );
+}
+
+export function Loading({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <div class="state state-loading" role="status" aria-live="polite">
+      <span class="spinner" aria-hidden="true" />
+      <span>{label}</span>
+    </div>
+  );
+}
+
+export function EmptyState({ title, children }: { title: string; children?: ComponentChildren }) {
+  return (
+    <div class="state state-empty">
+      <p class="state-title">{title}</p>
+      {children && <div class="state-body">{children}</div>}
+    </div>
+  );
+}
+
+export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  return (
+    <div class="state state-error" role="alert">
+      <p class="state-title">Could not load this</p>
+      <p class="state-body">{describeError(error)}</p>
+      {onRetry && (
+        <button type="button" class="btn" onClick={onRetry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Alert({ tone, children }: { tone: 'critical' | 'warning' | 'good' | 'info'; children: ComponentChildren }) {
+  return (
+    <div class={`alert alert-${tone}`} role={tone === 'critical' ? 'alert' : 'status'}>
+      {children}
+    </div>
+  );
+}
+
+type InputProps = Omit<JSX.InputHTMLAttributes<HTMLInputElement>, 'value' | 'onInput' | 'label'> & {
+  label: string;
+  value: string;
+  onValue: (v: string) => void;
+  error?: string | undefined;
+  hint?: string | undefined;
+};
+
+export function TextField({ label, value, onValue, error, hint, id, ...rest }: InputProps) {
+  const auto = useId();
+  const fieldId = (id as string | undefined) ?? `f${auto}`;
+  const describedBy = [error ? `${fieldId}-err` : '', hint ? `${fieldId}-hint` : ''].filter(Boolean).join(' ');
+  return (
+    <div class={`field${error ? ' field-invalid' : ''}`}>
+      <label for={fieldId}>{label}</label>
+      <input
+        id={fieldId}
+        value={value}
+        onInput={(e) => onValue((e.currentTarget as HTMLInputElement).value)}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy || undefined}
+        {...rest}
+      />
+      {hint && (
+        <p class="field-hint" id={`${fieldId}-hint`}>
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p class="field-error" id={`${fieldId}-err`}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function SelectField<T extends string>({
+  label,
+  value,
+  onValue,
+  options,
+  id,
+}: {
+  label: string;
+  value: T;
+  onValue: (v: T) => void;
+  options: { value: T; label: string }[];
+  id?: string;
+}) {
+  const auto = useId();
+  const fieldId = id ?? `f${auto}`;
+  return (
+    <div class="field">
+      <label for={fieldId}>{label}</label>
+      <select id={fieldId} value={value} onChange={(e) => onValue((e.currentTarget as HTMLSelectElement).value as T)}>
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** A modal on the native <dialog>: focus is trapped and Escape closes it. */
+export function Dialog({
+  title,
+  open,
+  onClose,
+  children,
+}: {
+  title: string;
+  open: boolean;
+  onClose: () => void;
+  children: ComponentChildren;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (open && !d.open) d.showModal();
+    if (!open && d.open) d.close();
+  }, [open]);
+  return (
+    <dialog
+      ref={ref}
+      class="dialog"
+      aria-labelledby={`d${titleId}`}
+      // Escape arrives as `cancel`; the `close` event is not used because it also fires, later,
+      // when this component closes the dialog itself (it would undo the next dialog's opening).
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+    >
+      {open && (
+        <div class="dialog-inner">
+          <header class="dialog-head">
+            <h2 id={`d${titleId}`}>{title}</h2>
+            <button type="button" class="btn btn-ghost btn-icon" aria-label="Close" onClick={onClose}>
+              ×
+            </button>
+          </header>
+          {children}
+        </div>
+      )}
+    </dialog>
+  );
+}
+
+/** The secret is shown once; copying must work without selecting by hand. */
+export function SecretBox({ label, secret }: { label: string; secret: string }) {
+  const [copied, setCopied] = useState<'idle' | 'ok' | 'failed'>('idle');
+  const inputRef = useRef<HTMLInputElement>(null);
+  const id = useId();
+  const copy = useCallback(async () => {
+    try {
+      await navigator.clipboard.writeText(secret);
+      setCopied('ok');
+    } catch {
+      inputRef.current?.select();
+      setCopied('failed');
+    }
+  }, [secret]);
+  return (
+    <div class="secret">
+      <label for={`s${id}`}>{label}</label>
+      <div class="secret-row">
+        <input id={`s${id}`} ref={inputRef} class="mono" readOnly value={secret} data-testid="temporary-password" />
+        <button type="button" class="btn" onClick={copy}>
+          Copy
+        </button>
+      </div>
+      <p class="field-hint" aria-live="polite">
+        {copied === 'ok'
+          ? 'Copied to the clipboard.'
+          : copied === 'failed'
+            ? 'Copying is blocked here; the text is selected, press Ctrl+C.'
+            : 'It is shown only now. Hand it over in person; it must be changed at first sign-in.'}
+      </p>
+    </div>
+  );
+}
+
+export type Async<T> =
+  | { status: 'loading'; data?: T | undefined; error?: undefined }
+  | { status: 'ok'; data: T; error?: undefined }
+  | { status: 'error'; data?: T | undefined; error: unknown };
+
+/** Loads `fn` when `deps` change; `reload` re-runs it. Stale answers are dropped. */
+export function useAsync<T>(fn: () => Promise<T>, deps: unknown[]): Async<T> & { reload: () => void } {
+  const [state, setState] = useState<Async<T>>({ status: 'loading' });
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ status: 'loading', data: s.data }));
+    fn().then(
+      (data) => live && setState({ status: 'ok', data }),
+      (error: unknown) => live && setState((s) => ({ status: 'error', error, data: s.data })),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { ...state, reload };
+}
+
+export function PageHeader({ title, subtitle, actions }: { title: string; subtitle?: ComponentChildren; actions?: ComponentChildren }) {
+  return (
+    <div class="page-head">
+      <div>
+        <h1>{title}</h1>
+        {subtitle && <p class="page-sub">{subtitle}</p>}
+      </div>
+      {actions && <div class="page-actions">{actions}</div>}
+    </div>
+  );
+}
