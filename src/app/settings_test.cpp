@@ -74,6 +74,7 @@ TEST(OptionTableTest, HasEveryKeyOnceInOrder) {
       "http.body_limit_bytes",
       "http.idle_timeout_s",
       "http.max_connections",
+      "http.web_root",
       "mqtt.address",
       "mqtt.port",
       "log.level",
