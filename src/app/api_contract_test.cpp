@@ -37,7 +37,7 @@ std::set<std::string> RouteKeys() {
   if (!platform.ok()) return {};
   auto& p = **platform;
   http::Router router({p.auth(), p.store(), p.metrics(), p.clock()});
-  http::RegisterApi(router, {p.auth(), p.tenancy(), p.store(), p.metrics(),
+  http::RegisterApi(router, {p.auth(), p.tenancy(), p.devices(), p.store(), p.metrics(),
                              [] { return Status(Ok{}); }, kOpenApiJson});
   std::set<std::string> keys;
   for (const auto& r : router.routes()) keys.insert(r.method + " " + r.pattern);

@@ -88,6 +88,7 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Settings& settings) {
   p->auth_ = std::make_unique<core::AuthService>(p->store_->Stores(), *p->crypto_, *p->jwt_,
                                                  p->clock_, auth_config);
   p->tenancy_ = std::make_unique<core::TenancyService>(p->store_->Stores(), *p->crypto_, p->clock_);
+  p->devices_ = std::make_unique<core::DeviceService>(p->store_->Stores(), *p->crypto_, p->clock_);
   return p;
 }
 

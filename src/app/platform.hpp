@@ -10,6 +10,7 @@
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
 #include "core/auth_service.hpp"
+#include "core/device_service.hpp"
 #include "core/tenancy_service.hpp"
 #include "security/crypto.hpp"
 #include "security/jwt.hpp"
@@ -29,6 +30,7 @@ class Platform {
   storage::sqlite::SqliteStore& store() { return *store_; }
   core::AuthService& auth() { return *auth_; }
   core::TenancyService& tenancy() { return *tenancy_; }
+  core::DeviceService& devices() { return *devices_; }
   core::Crypto& crypto() { return *crypto_; }
 
   static std::string DatabasePath(const Settings& s) { return s.data_dir + "/sitewatch.db"; }
@@ -44,6 +46,7 @@ class Platform {
   std::unique_ptr<security::JwtCodec> jwt_;
   std::unique_ptr<core::AuthService> auth_;
   std::unique_ptr<core::TenancyService> tenancy_;
+  std::unique_ptr<core::DeviceService> devices_;
 };
 
 // Creates `dir` (mode 0700) if missing.

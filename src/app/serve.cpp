@@ -92,10 +92,10 @@ int Serve(const Args& args, const Env& env) {
   http::Router router(http::Router::Deps{platform->auth(), platform->store(), platform->metrics(),
                                          platform->clock(),
                                          static_cast<int>(settings.api_rate_limit_per_minute)});
-  http::RegisterApi(
-      router,
-      http::ApiDeps{platform->auth(), platform->tenancy(), platform->store(), platform->metrics(),
-                    [&platform] { return platform->store().Ping(); }, kOpenApiJson});
+  http::RegisterApi(router,
+                    http::ApiDeps{platform->auth(), platform->tenancy(), platform->devices(),
+                                  platform->store(), platform->metrics(),
+                                  [&platform] { return platform->store().Ping(); }, kOpenApiJson});
   const http::StaticFiles console(settings.http_web_root);
   router.SetFallback([&console](const http::Request& req) { return console.Serve(req); });
   http::ServerOptions options;

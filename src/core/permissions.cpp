@@ -33,6 +33,12 @@ constexpr std::array<Row, kActionCount> kTable{{
   {Action::kUserResetPassword,  "user.reset_password", "Set a temporary password",            {A, O, N, N}},
   {Action::kUserDeactivate,     "user.deactivate",     "Deactivate a user",                   {A, O, N, N}},
   {Action::kAuditRead,          "audit.read",          "Read the audit log",                  {A, O, N, N}},
+  {Action::kDeviceList,         "device.list",         "List a workshop's devices",           {A, O, O, N}},
+  {Action::kDeviceRead,         "device.read",         "Read a device and its licence",       {A, O, O, N}},
+  {Action::kDeviceCreate,       "device.create",       "Register a device",                   {A, O, N, N}},
+  {Action::kDeviceUpdate,       "device.update",       "Change a device (name, pit, status)", {A, O, N, N}},
+  {Action::kDeviceRotateSecret, "device.rotate_secret", "Issue a new device secret",          {A, O, N, N}},
+  {Action::kDeviceDelete,       "device.delete",       "Retire or purge a device",            {A, O, N, N}},
 }};
 // clang-format on
 

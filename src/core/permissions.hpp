@@ -35,8 +35,14 @@ enum class Action {
   kUserResetPassword,
   kUserDeactivate,
   kAuditRead,
+  kDeviceList,
+  kDeviceRead,
+  kDeviceCreate,
+  kDeviceUpdate,
+  kDeviceRotateSecret,
+  kDeviceDelete,
 };
-inline constexpr int kActionCount = static_cast<int>(Action::kAuditRead) + 1;
+inline constexpr int kActionCount = static_cast<int>(Action::kDeviceDelete) + 1;
 
 enum class Grant {
   kNone,  // never

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "core/device.hpp"
 #include "core/model.hpp"
 
 namespace sw::core {
@@ -85,6 +86,29 @@ class AuditStore {
                                              PageRequest page) = 0;
 };
 
+struct DeviceFilter {
+  std::optional<DeviceKind> kind;
+  std::optional<DeviceStatus> status;
+  std::optional<PitId> pit_id;
+};
+
+class DeviceStore {
+ public:
+  virtual ~DeviceStore() = default;
+  // Creates the device and its licence in one transaction. Conflict with machine code
+  // DEVICE_UID_TAKEN, RADIO_ADDRESS_TAKEN or LICENCE_KEY_TAKEN.
+  virtual Result<Device> CreateDevice(const Scope& scope, const Device& d) = 0;
+  virtual Result<Device> GetDevice(const Scope& scope, std::string_view uid) = 0;
+  virtual Result<Page<Device>> ListDevices(const Scope& scope, WorkshopId workshop,
+                                           const DeviceFilter& filter, PageRequest page) = 0;
+  // Name, pit, status, report interval and secret hash.
+  virtual Result<Device> UpdateDevice(const Scope& scope, const Device& d) = 0;
+  // Retires the device: it disappears from reads and can no longer connect, its uid stays
+  // reserved and its history is kept. `purge` removes the row (and, later, its history) and
+  // frees the uid. DEVICE_HAS_CHILDREN while outlets still hang off a gateway.
+  virtual Status DeleteDevice(const Scope& scope, DeviceId id, bool purge) = 0;
+};
+
 // Everything the core reads and writes, as one bundle of references.
 struct Stores {
   WorkshopStore& workshops;
@@ -92,6 +116,7 @@ struct Stores {
   UserStore& users;
   SessionStore& sessions;
   AuditStore& audit;
+  DeviceStore& devices;
 };
 
 // Password hashing, randomness and digests (libsodium/OpenSSL behind it).
@@ -102,6 +127,8 @@ class Crypto {
   virtual bool VerifyPassword(std::string_view hash, std::string_view password) = 0;
   // `bytes` random bytes from a CSPRNG, base64url without padding.
   virtual std::string RandomToken(std::size_t bytes) = 0;
+  // `bytes` raw random bytes from a CSPRNG.
+  virtual std::string RandomBytes(std::size_t bytes) = 0;
   virtual std::string Sha256Hex(std::string_view data) = 0;
 };
 

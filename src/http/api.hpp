@@ -8,6 +8,7 @@
 
 #include "common/metrics.hpp"
 #include "core/auth_service.hpp"
+#include "core/device_service.hpp"
 #include "core/tenancy_service.hpp"
 #include "http/router.hpp"
 
@@ -16,6 +17,7 @@ namespace sw::http {
 struct ApiDeps {
   core::AuthService& auth;
   core::TenancyService& tenancy;
+  core::DeviceService& devices;
   core::AuditStore& audit;
   metrics::Registry& metrics;
   std::function<Status()> ready;  // storage (and later broker) are up
@@ -25,11 +27,13 @@ struct ApiDeps {
 void RegisterSystemRoutes(Router& router, const ApiDeps& deps);
 void RegisterAuthRoutes(Router& router, const ApiDeps& deps);
 void RegisterTenancyRoutes(Router& router, const ApiDeps& deps);
+void RegisterDeviceRoutes(Router& router, const ApiDeps& deps);
 
 inline void RegisterApi(Router& router, const ApiDeps& deps) {
   RegisterSystemRoutes(router, deps);
   RegisterAuthRoutes(router, deps);
   RegisterTenancyRoutes(router, deps);
+  RegisterDeviceRoutes(router, deps);
 }
 
 }  // namespace sw::http

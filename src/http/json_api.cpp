@@ -233,4 +233,32 @@ json::value ToJson(const core::AuditEntry& e) {
   return o;
 }
 
+json::value ToJson(const core::Device& d) {
+  const auto opt_int = [](std::optional<std::int64_t> v) {
+    return v ? json::value(*v) : json::value(nullptr);
+  };
+  json::object licence{{"key", d.licence.key},
+                       {"plan", d.licence.plan},
+                       {"status", core::LicenceStatusName(d.licence.status)},
+                       {"starts_at", TimeJson(d.licence.starts_at)},
+                       {"expires_at", TimeJson(d.licence.expires_at)},
+                       {"grace_days", d.licence.grace_days}};
+  return json::object{
+      {"uid", d.uid},
+      {"kind", core::DeviceKindName(d.kind)},
+      {"workshop_id", d.workshop_id.value},
+      {"pit_id", opt_int(d.pit_id ? std::optional<std::int64_t>(d.pit_id->value) : std::nullopt)},
+      {"parent_uid", d.parent_uid.empty() ? json::value(nullptr) : json::value(d.parent_uid)},
+      {"radio_address", opt_int(d.radio_address)},
+      {"name", d.name},
+      {"status", core::DeviceStatusName(d.status)},
+      {"online", d.online},
+      {"last_seen", TimeJson(d.last_seen)},
+      {"firmware_version", d.firmware_version},
+      {"report_interval_s", d.report_interval_s},
+      {"licence", std::move(licence)},
+      {"created_at", TimeJson(d.created_at)},
+      {"updated_at", TimeJson(d.updated_at)}};
+}
+
 }  // namespace sw::http

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/result.hpp"
+#include "core/device.hpp"
 #include "core/model.hpp"
 #include "http/message.hpp"
 
@@ -54,6 +55,7 @@ json::value ToJson(const core::Workshop& w);
 json::value ToJson(const core::Pit& p);
 json::value ToJson(const core::User& u);  // never includes the password hash
 json::value ToJson(const core::AuditEntry& e);
+json::value ToJson(const core::Device& d);  // never includes the secret or its hash
 json::value TimeJson(const std::optional<SysTime>& t);
 
 }  // namespace sw::http

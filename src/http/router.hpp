@@ -39,6 +39,11 @@ class Call {
   // A positive integer path parameter ("{id}"); NotFound when malformed (an id that cannot
   // exist is simply absent).
   Result<std::int64_t> Id(const std::string& name) const;
+  // A path parameter as text (already percent-decoded), or empty.
+  std::string Param(const std::string& name) const {
+    auto it = params_.find(name);
+    return it == params_.end() ? std::string() : it->second;
+  }
   // Records an audit entry, written by the router when the handler succeeds.
   void Audit(std::string action, std::string resource_type, std::string resource_id,
              std::optional<WorkshopId> workshop, std::string before_json = {},

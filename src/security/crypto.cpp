@@ -28,9 +28,13 @@ bool SodiumCrypto::VerifyPassword(std::string_view hash, std::string_view passwo
 }
 
 std::string SodiumCrypto::RandomToken(std::size_t bytes) {
+  return Base64UrlEncode(RandomBytes(bytes));
+}
+
+std::string SodiumCrypto::RandomBytes(std::size_t bytes) {
   std::string raw(bytes, '\0');
   randombytes_buf(raw.data(), raw.size());
-  return Base64UrlEncode(raw);
+  return raw;
 }
 
 std::string SodiumCrypto::Sha256Hex(std::string_view data) {

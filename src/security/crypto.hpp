@@ -21,6 +21,7 @@ class SodiumCrypto final : public core::Crypto {
   Result<std::string> HashPassword(std::string_view password) override;
   bool VerifyPassword(std::string_view hash, std::string_view password) override;
   std::string RandomToken(std::size_t bytes) override;
+  std::string RandomBytes(std::size_t bytes) override;
   std::string Sha256Hex(std::string_view data) override;
 
  private:

@@ -170,6 +170,15 @@ class World {
     return r.Json().at("data").at("id").as_int64();
   }
 
+  // A new sensor node as the admin; returns its uid.
+  std::string CreateDevice(std::int64_t workshop, bool marked) {
+    const std::string uid = Name(marked, "perm-dev");
+    Require(AdminCall("POST", "/api/v1/workshops/" + std::to_string(workshop) + "/devices",
+                      Serialize({{"uid", uid}, {"kind", "sensor_node"}, {"name", uid}})),
+            201, "create device " + uid);
+    return uid;
+  }
+
   // A new user as the admin; `workshop` nullopt for a super_admin.
   Caller CreateUser(Role role, std::optional<std::int64_t> workshop, bool marked) {
     Caller c;
@@ -272,6 +281,10 @@ std::int64_t WorkshopFor(World& w, const Caller& c, Scope s) {
 
 std::int64_t PitTarget(World& w, const Caller& c, Scope s) {
   return w.CreatePit(WorkshopFor(w, c, s), s == Scope::kOther);
+}
+
+std::string DeviceTarget(World& w, const Caller& c, Scope s) {
+  return w.CreateDevice(WorkshopFor(w, c, s), s == Scope::kOther);
 }
 
 std::int64_t UserTarget(World& w, const Caller& c, Scope s, std::optional<Role> role) {
@@ -408,6 +421,56 @@ const std::vector<Endpoint>& Endpoints() {
                  Confine::kNone,
                  [](World& w, const Caller& c, Scope s, std::optional<Role>) {
                    const std::string path = "/api/v1/pits/" + Str(PitTarget(w, c, s));
+                   return Built{"DELETE", path, "", path};
+                 },
+                 nullptr});
+    // ---- devices ----
+    t.push_back({"GET", "/api/v1/workshops/{id}/devices", "", Action::kDeviceList, 200, kOwnOther,
+                 none, false, Confine::kItemsWorkshopId,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   w.CreateDevice(WorkshopFor(w, c, s), s == Scope::kOther);
+                   return Built{
+                       "GET",
+                       "/api/v1/workshops/" + Str(WorkshopFor(w, c, s)) + "/devices?page_size=500",
+                       "", ""};
+                 },
+                 nullptr});
+    t.push_back(
+        {"POST", "/api/v1/workshops/{id}/devices", "", Action::kDeviceCreate, 201, kOwnOther, none,
+         false, Confine::kNone,
+         [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+           const std::string path = "/api/v1/workshops/" + Str(WorkshopFor(w, c, s)) + "/devices";
+           return Built{"POST", path,
+                        Serialize({{"uid", w.Name(false, "perm-new-dev")}, {"kind", "camera"}}),
+                        path + "?page_size=500"};
+         },
+         nullptr});
+    t.push_back({"GET", "/api/v1/devices/{uid}", "", Action::kDeviceRead, 200, kOwnOther, none,
+                 false, Confine::kDataWorkshopId,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   return Built{"GET", "/api/v1/devices/" + DeviceTarget(w, c, s), "", ""};
+                 },
+                 nullptr});
+    t.push_back({"PATCH", "/api/v1/devices/{uid}", "", Action::kDeviceUpdate, 200, kOwnOther, none,
+                 false, Confine::kDataWorkshopId,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   const std::string path = "/api/v1/devices/" + DeviceTarget(w, c, s);
+                   return Built{
+                       "PATCH", path,
+                       Serialize({{"name", "changed by matrix"}, {"status", "maintenance"}}), path};
+                 },
+                 nullptr});
+    t.push_back({"POST", "/api/v1/devices/{uid}/rotate-secret", "", Action::kDeviceRotateSecret,
+                 200, kOwnOther, none, false, Confine::kNone,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   const std::string path = "/api/v1/devices/" + DeviceTarget(w, c, s);
+                   return Built{"POST", path + "/rotate-secret", "", path};
+                 },
+                 nullptr});
+    t.push_back({"DELETE", "/api/v1/devices/{uid}", "", Action::kDeviceDelete, 200, kOwnOther, none,
+                 false, Confine::kNone,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   const std::string path = "/api/v1/devices/" + DeviceTarget(w, c, s);
                    return Built{"DELETE", path, "", path};
                  },
                  nullptr});

@@ -86,6 +86,43 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_workshop_at ON audit_log (workshop_id, at);
 CREATE INDEX audit_log_at ON audit_log (at);
 )sql"},
+      {2, "devices_and_licences", R"sql(
+CREATE TABLE devices (
+  id                INTEGER PRIMARY KEY,
+  uid               TEXT NOT NULL UNIQUE,
+  kind              TEXT NOT NULL CHECK (kind IN ('sensor_node', 'gateway', 'outlet', 'camera')),
+  workshop_id       INTEGER NOT NULL REFERENCES workshops(id),
+  pit_id            INTEGER REFERENCES pits(id) ON DELETE SET NULL,
+  parent_id         INTEGER REFERENCES devices(id),
+  radio_address     INTEGER CHECK (radio_address BETWEEN 1 AND 254),
+  name              TEXT NOT NULL DEFAULT '',
+  status            TEXT NOT NULL CHECK (status IN ('pending', 'active', 'disabled', 'suspended',
+                                                    'maintenance')),
+  online            INTEGER NOT NULL DEFAULT 0,
+  last_seen         INTEGER,
+  firmware_version  TEXT NOT NULL DEFAULT '',
+  secret_hash       TEXT NOT NULL,
+  report_interval_s INTEGER NOT NULL DEFAULT 30,
+  deleted_at        INTEGER,
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  CHECK ((kind = 'outlet') = (parent_id IS NOT NULL AND radio_address IS NOT NULL))
+);
+CREATE INDEX devices_workshop ON devices (workshop_id);
+CREATE UNIQUE INDEX devices_radio_address ON devices (parent_id, radio_address)
+  WHERE parent_id IS NOT NULL AND deleted_at IS NULL;
+
+CREATE TABLE licences (
+  device_id  INTEGER PRIMARY KEY REFERENCES devices(id),
+  key        TEXT NOT NULL UNIQUE,
+  plan       TEXT NOT NULL,
+  status     TEXT NOT NULL CHECK (status IN ('trial', 'active', 'grace', 'suspended', 'expired',
+                                             'cancelled')),
+  starts_at  INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  grace_days INTEGER NOT NULL
+);
+)sql"},
   };
   return kMigrations;
 }

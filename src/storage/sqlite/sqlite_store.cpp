@@ -605,4 +605,200 @@ Result<core::Page<core::AuditEntry>> SqliteStore::ListAudit(const Scope& scope,
   return out;
 }
 
+// ---- devices ----
+
+namespace {
+
+constexpr std::string_view kDeviceSelect =
+    "SELECT d.id, d.uid, d.kind, d.workshop_id, d.pit_id, d.parent_id, p.uid, d.radio_address, "
+    "d.name, d.status, d.online, d.last_seen, d.firmware_version, d.secret_hash, "
+    "d.report_interval_s, d.created_at, d.updated_at, l.key, l.plan, l.status, l.starts_at, "
+    "l.expires_at, l.grace_days FROM devices d JOIN licences l ON l.device_id = d.id "
+    "LEFT JOIN devices p ON p.id = d.parent_id ";
+
+core::Device ReadDevice(const Stmt& st) {
+  core::Device d;
+  d.id = core::DeviceId{st.Int(0)};
+  d.uid = st.Text(1);
+  d.kind = core::ParseDeviceKind(st.Text(2)).value_or(core::DeviceKind::kSensorNode);
+  d.workshop_id = WorkshopId{st.Int(3)};
+  if (!st.IsNull(4)) d.pit_id = PitId{st.Int(4)};
+  if (!st.IsNull(5)) d.parent_id = core::DeviceId{st.Int(5)};
+  d.parent_uid = st.Text(6);
+  if (!st.IsNull(7)) d.radio_address = static_cast<int>(st.Int(7));
+  d.name = st.Text(8);
+  d.status = core::ParseDeviceStatus(st.Text(9)).value_or(core::DeviceStatus::kDisabled);
+  d.online = st.Int(10) != 0;
+  d.last_seen = ColTime(st, 11);
+  d.firmware_version = st.Text(12);
+  d.secret_hash = st.Text(13);
+  d.report_interval_s = static_cast<int>(st.Int(14));
+  d.created_at = FromUnixMillis(st.Int(15));
+  d.updated_at = FromUnixMillis(st.Int(16));
+  d.licence.key = st.Text(17);
+  d.licence.plan = st.Text(18);
+  d.licence.status = core::ParseLicenceStatus(st.Text(19)).value_or(core::LicenceStatus::kExpired);
+  d.licence.starts_at = FromUnixMillis(st.Int(20));
+  d.licence.expires_at = FromUnixMillis(st.Int(21));
+  d.licence.grace_days = static_cast<int>(st.Int(22));
+  return d;
+}
+
+// Names the unique index a device write ran into.
+Error DeviceConflict(const Error& e) {
+  if (e.code != Errc::kConflict) return e;
+  if (e.message.find("licences.key") != std::string::npos) {
+    return MakeError(Errc::kConflict, "licence key collision", "LICENCE_KEY_TAKEN");
+  }
+  if (e.message.find("radio_address") != std::string::npos) {
+    return MakeError(Errc::kConflict, "the gateway has a device at this radio address",
+                     "RADIO_ADDRESS_TAKEN", "radio_address");
+  }
+  if (e.message.find("devices.uid") != std::string::npos) {
+    return MakeError(Errc::kConflict, "a device with this uid exists", "DEVICE_UID_TAKEN", "uid");
+  }
+  return e;
+}
+
+}  // namespace
+
+Result<core::Device> SqliteStore::GetDeviceLocked(const Scope& scope, std::string_view uid) {
+  SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(Sql({kDeviceSelect,
+                                                 "WHERE d.uid = ?1 AND d.deleted_at IS NULL AND "
+                                                 "(?2 OR d.workshop_id = ?3)"})));
+  st.Bind(1, uid);
+  BindScope(st, 2, scope);
+  SW_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return NotFound("device");
+  return ReadDevice(st);
+}
+
+Result<core::Device> SqliteStore::CreateDevice(const Scope& scope, const core::Device& d) {
+  Timed t(*this, "device.create");
+  if (!scope.Allows(d.workshop_id)) return NotFound("workshop");
+  const auto now = ToUnixMillis(clock_.Now());
+  Transaction tx(*db_);
+  SW_TRY(tx.Begin());
+  {
+    SW_ASSIGN_OR_RETURN(
+        Stmt st, db_->Prepare("INSERT INTO devices (uid, kind, workshop_id, pit_id, parent_id, "
+                              "radio_address, name, status, secret_hash, report_interval_s, "
+                              "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                              "?10, ?11, ?11)"));
+    st.Bind(1, d.uid).Bind(2, core::DeviceKindName(d.kind)).Bind(3, d.workshop_id.value);
+    st.Bind(4, d.pit_id ? std::optional<std::int64_t>(d.pit_id->value) : std::nullopt);
+    st.Bind(5, d.parent_id ? std::optional<std::int64_t>(d.parent_id->value) : std::nullopt);
+    st.Bind(6, d.radio_address ? std::optional<std::int64_t>(*d.radio_address) : std::nullopt);
+    st.Bind(7, d.name).Bind(8, core::DeviceStatusName(d.status)).Bind(9, d.secret_hash);
+    st.Bind(10, d.report_interval_s).Bind(11, now);
+    if (!st.Run().ok()) return DeviceConflict(db_->LastError("insert device"));
+  }
+  const std::int64_t id = db_->LastInsertId();
+  {
+    SW_ASSIGN_OR_RETURN(
+        Stmt st, db_->Prepare("INSERT INTO licences (device_id, key, plan, status, starts_at, "
+                              "expires_at, grace_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    st.Bind(1, id).Bind(2, d.licence.key).Bind(3, d.licence.plan);
+    st.Bind(4, core::LicenceStatusName(d.licence.status));
+    st.Bind(5, ToUnixMillis(d.licence.starts_at)).Bind(6, ToUnixMillis(d.licence.expires_at));
+    st.Bind(7, d.licence.grace_days);
+    if (!st.Run().ok()) return DeviceConflict(db_->LastError("insert licence"));
+  }
+  SW_TRY(tx.Commit());
+  return GetDeviceLocked(scope, d.uid);
+}
+
+Result<core::Device> SqliteStore::GetDevice(const Scope& scope, std::string_view uid) {
+  Timed t(*this, "device.get");
+  return GetDeviceLocked(scope, uid);
+}
+
+Result<core::Page<core::Device>> SqliteStore::ListDevices(const Scope& scope, WorkshopId workshop,
+                                                          const core::DeviceFilter& f,
+                                                          core::PageRequest page) {
+  Timed t(*this, "device.list");
+  constexpr std::string_view kWhere =
+      "WHERE d.workshop_id = ?1 AND d.deleted_at IS NULL AND (?2 OR d.workshop_id = ?3) AND "
+      "(?4 IS NULL OR d.kind = ?4) AND (?5 IS NULL OR d.status = ?5) AND (?6 IS NULL OR "
+      "d.pit_id = ?6)";
+  const auto bind = [&](Stmt& st) {
+    st.Bind(1, workshop.value);
+    BindScope(st, 2, scope);
+    st.Bind(4, f.kind ? std::optional<std::string>(std::string(core::DeviceKindName(*f.kind)))
+                      : std::nullopt);
+    st.Bind(5, f.status ? std::optional<std::string>(std::string(core::DeviceStatusName(*f.status)))
+                        : std::nullopt);
+    st.Bind(6, f.pit_id ? std::optional<std::int64_t>(f.pit_id->value) : std::nullopt);
+  };
+  core::Page<core::Device> out;
+  out.request = page;
+  {
+    SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(Sql({"SELECT COUNT(*) FROM devices d ", kWhere})));
+    bind(st);
+    SW_ASSIGN_OR_RETURN(bool row, st.Step());
+    out.total = row ? st.Int(0) : 0;
+  }
+  SW_ASSIGN_OR_RETURN(
+      Stmt st, db_->Prepare(Sql({kDeviceSelect, kWhere, " ORDER BY d.uid LIMIT ?7 OFFSET ?8"})));
+  bind(st);
+  st.Bind(7, page.page_size).Bind(8, page.Offset());
+  for (;;) {
+    SW_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.items.push_back(ReadDevice(st));
+  }
+  return out;
+}
+
+Result<core::Device> SqliteStore::UpdateDevice(const Scope& scope, const core::Device& d) {
+  Timed t(*this, "device.update");
+  SW_ASSIGN_OR_RETURN(
+      Stmt st,
+      db_->Prepare("UPDATE devices SET name = ?1, pit_id = ?2, status = ?3, "
+                   "report_interval_s = ?4, secret_hash = ?5, updated_at = ?6 WHERE id = ?7 "
+                   "AND deleted_at IS NULL AND (?8 OR workshop_id = ?9)"));
+  st.Bind(1, d.name);
+  st.Bind(2, d.pit_id ? std::optional<std::int64_t>(d.pit_id->value) : std::nullopt);
+  st.Bind(3, core::DeviceStatusName(d.status)).Bind(4, d.report_interval_s);
+  st.Bind(5, d.secret_hash).Bind(6, ToUnixMillis(clock_.Now())).Bind(7, d.id.value);
+  BindScope(st, 8, scope);
+  SW_TRY(st.Run());
+  if (db_->Changes() == 0) return NotFound("device");
+  return GetDeviceLocked(scope, d.uid);
+}
+
+Status SqliteStore::DeleteDevice(const Scope& scope, core::DeviceId id, bool purge) {
+  Timed t(*this, "device.delete");
+  {
+    SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT COUNT(*) FROM devices WHERE parent_id = ?1 "
+                                              "AND (deleted_at IS NULL OR ?2)"));
+    st.Bind(1, id.value).Bind(2, purge);
+    SW_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row && st.Int(0) > 0) {
+      return MakeError(Errc::kConflict, "retire the gateway's outlets first",
+                       "DEVICE_HAS_CHILDREN");
+    }
+  }
+  Transaction tx(*db_);
+  SW_TRY(tx.Begin());
+  if (purge) {
+    SW_ASSIGN_OR_RETURN(Stmt lic, db_->Prepare("DELETE FROM licences WHERE device_id = ?1"));
+    SW_TRY(lic.Bind(1, id.value).Run());
+    SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("DELETE FROM devices WHERE id = ?1 AND (?2 OR "
+                                              "workshop_id = ?3)"));
+    st.Bind(1, id.value);
+    BindScope(st, 2, scope);
+    SW_TRY(st.Run());
+  } else {
+    SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("UPDATE devices SET deleted_at = ?2, online = 0, "
+                                              "updated_at = ?2 WHERE id = ?1 AND deleted_at IS "
+                                              "NULL AND (?3 OR workshop_id = ?4)"));
+    st.Bind(1, id.value).Bind(2, ToUnixMillis(clock_.Now()));
+    BindScope(st, 3, scope);
+    SW_TRY(st.Run());
+  }
+  if (db_->Changes() == 0) return NotFound("device");
+  return tx.Commit();
+}
+
 }  // namespace sw::storage::sqlite

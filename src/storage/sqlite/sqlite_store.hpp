@@ -19,13 +19,14 @@ class SqliteStore final : public core::WorkshopStore,
                           public core::PitStore,
                           public core::UserStore,
                           public core::SessionStore,
-                          public core::AuditStore {
+                          public core::AuditStore,
+                          public core::DeviceStore {
  public:
   // Opens and migrates. `metrics` may be null.
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, int busy_timeout_ms,
                                                    const Clock& clock, metrics::Registry* metrics);
 
-  core::Stores Stores() { return core::Stores{*this, *this, *this, *this, *this}; }
+  core::Stores Stores() { return core::Stores{*this, *this, *this, *this, *this, *this}; }
 
   // Health check for /ready: a trivial query succeeds.
   Status Ping();
@@ -70,6 +71,15 @@ class SqliteStore final : public core::WorkshopStore,
                                                  const core::AuditFilter& filter,
                                                  core::PageRequest page) override;
 
+  // Devices (sqlite_devices.cpp).
+  Result<core::Device> CreateDevice(const core::Scope& scope, const core::Device& d) override;
+  Result<core::Device> GetDevice(const core::Scope& scope, std::string_view uid) override;
+  Result<core::Page<core::Device>> ListDevices(const core::Scope& scope, WorkshopId workshop,
+                                               const core::DeviceFilter& filter,
+                                               core::PageRequest page) override;
+  Result<core::Device> UpdateDevice(const core::Scope& scope, const core::Device& d) override;
+  Status DeleteDevice(const core::Scope& scope, core::DeviceId id, bool purge) override;
+
  private:
   SqliteStore(std::unique_ptr<Database> db, const Clock& clock, metrics::Registry* metrics);
   class Timed;  // locks the mutex and records the call's duration
@@ -77,6 +87,7 @@ class SqliteStore final : public core::WorkshopStore,
   Result<core::Workshop> GetWorkshopLocked(const core::Scope& scope, WorkshopId id);
   Result<core::Pit> GetPitLocked(const core::Scope& scope, PitId id);
   Result<core::User> GetUserLocked(const core::Scope& scope, UserId id);
+  Result<core::Device> GetDeviceLocked(const core::Scope& scope, std::string_view uid);
 
   std::unique_ptr<Database> db_;
   const Clock& clock_;
