@@ -54,11 +54,12 @@ format: bootstrap
 format-check: bootstrap
 	scripts/check_format.sh
 
-# clang-tidy on every src/ translation unit in compile_commands.json, JOBS at a time.
+# clang-tidy on every src/ production translation unit (not *_test.cpp) in
+# compile_commands.json, JOBS at a time.
 # Uses .clang-tidy when present (clang-tidy's defaults otherwise); warnings fail the target.
 lint: configure
 	@files=$$(sed -n 's/^ *"file": "\(.*\)",\{0,1\}$$/\1/p' build/compile_commands.json \
-	  | grep "^$(CURDIR)/src/" | sort -u); \
+	  | grep "^$(CURDIR)/src/" | grep -v '_test\.cpp$$' | sort -u); \
 	if [ -z "$$files" ]; then echo "lint: no src/ files in build/compile_commands.json"; exit 1; fi; \
 	echo "lint: clang-tidy on $$(echo "$$files" | wc -l) files"; \
 	echo "$$files" | xargs -P $(JOBS) -n 1 clang-tidy -p build --quiet --warnings-as-errors='*'

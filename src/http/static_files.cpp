@@ -11,7 +11,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::uintmax_t kMaxFileSize = 16 * 1024 * 1024;
+constexpr std::uintmax_t kMaxFileSize = std::uintmax_t{16} * 1024 * 1024;
 
 std::string ContentType(const std::string& ext) {
   if (ext == ".html") return "text/html; charset=utf-8";
@@ -47,7 +47,7 @@ bool SafeRelative(const std::string& path) {
 
 }  // namespace
 
-StaticFiles::StaticFiles(std::string root) {
+StaticFiles::StaticFiles(const std::string& root) {
   std::error_code ec;
   if (root.empty()) return;
   const fs::path canonical = fs::canonical(root, ec);

@@ -15,7 +15,7 @@ namespace sw::http {
 
 class StaticFiles {
  public:
-  explicit StaticFiles(std::string root);
+  explicit StaticFiles(const std::string& root);
 
   // A response for GET `req` outside /api/, or nullopt when this is not a console path.
   std::optional<Response> Serve(const Request& req) const;
