@@ -263,6 +263,174 @@ describe('web console against a real sitewatch', () => {
     await page.close();
   });
 
+  it('owner registers devices and sees each secret once; staff reads them; another workshop never sees them', async () => {
+    const api = rest(server.base);
+    const admin = await api.login('admin', ADMIN_PASSWORD);
+    const STAFF = { username: 'devices-staff', password: 'Devices-Staff-Pw-3' };
+    await api.call('POST', '/api/v1/users', admin, { username: STAFF.username, password: STAFF.password, role: 'staff', workshop_id: seed.a.id });
+    const st = await api.login(STAFF.username, STAFF.password);
+    if ((await api.call('GET', '/api/v1/auth/me', st)).temporary_password) {
+      await api.call('POST', '/api/v1/auth/change-password', st, { current_password: STAFF.password, new_password: `${STAFF.password}x` });
+      STAFF.password = `${STAFF.password}x`;
+    }
+
+    const page = await browser.context.newPage();
+    const w = watch(page);
+    await login(page, server.base, OWNER_A);
+    await page.getByRole('heading', { name: 'North Garage PPF' }).waitFor();
+    await page.getByRole('link', { name: 'Devices', exact: true }).click();
+    await page.getByRole('heading', { name: 'Devices' }).waitFor();
+    await page.getByText('No devices registered yet').waitFor();
+
+    const secretDialog = page.getByRole('dialog', { name: /is registered|New secret/ });
+    async function register({ kind, uid, radio, pit, name }) {
+      await page.getByRole('button', { name: 'Register device' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Register device' });
+      await dialog.waitFor();
+      await dialog.getByLabel('Kind').selectOption({ label: kind });
+      if (uid) await dialog.getByLabel('Uid').fill(uid);
+      if (radio) {
+        await dialog.getByLabel('Gateway').waitFor();
+        await dialog.getByLabel('Radio address').fill(radio);
+      }
+      if (pit) await dialog.getByLabel('Pit (optional)').selectOption({ label: pit });
+      if (name) await dialog.getByLabel('Name (optional)').fill(name);
+      return dialog;
+    }
+    async function readSecret() {
+      const box = page.getByTestId('device-secret');
+      await box.waitFor({ timeout: 5000 }).catch(async (e) => {
+        throw new Error(`${e.message}\ndialog: ${await page.locator('dialog[open]').innerText().catch(() => '?')}\n${w.problems.join('\n')}`);
+      });
+      const value = await box.inputValue();
+      assert.ok(value.length >= 20, `device secret shown (${value.length} chars)`);
+      assert.match(await secretDialog.innerText(), /will not be shown again/);
+      await secretDialog.getByRole('button', { name: 'Copy' }).waitFor();
+      return value;
+    }
+    async function closeSecret() {
+      await secretDialog.getByRole('button', { name: 'Done' }).click();
+      await secretDialog.waitFor({ state: 'hidden' });
+      assert.equal(await page.getByTestId('device-secret').count(), 0, 'the secret is not shown again');
+    }
+
+    // A sensor node, with an empty uid first: the error sits next to the field.
+    let dialog = await register({ kind: 'Sensor node', pit: 'Bay Alpha', name: 'Bay Alpha climate' });
+    assertNoSeriousViolations('register device dialog', await axe(page));
+    await dialog.getByRole('button', { name: 'Register', exact: true }).click();
+    await dialog.getByText('Enter the uid printed on the device.').waitFor();
+    assert.equal(await dialog.getByLabel('Uid').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-invalid')), 'true', 'focus moves to the invalid field');
+    await dialog.getByLabel('Uid').fill('SN-NORTH-001');
+    await dialog.getByRole('button', { name: 'Register', exact: true }).click();
+    const first = await readSecret();
+    assert.match(await secretDialog.innerText(), /SN-NORTH-001/);
+    await shoot(page, 'devices-secret', secretDialog, assert);
+    assertNoSeriousViolations('device secret dialog', await axe(page));
+    await closeSecret();
+    await page.getByTestId('device-row').filter({ hasText: 'SN-NORTH-001' }).waitFor();
+
+    // The same uid again: the server's answer (details.field = uid) is shown next to the uid.
+    w.allow(409, `/api/v1/workshops/${seed.a.id}/devices`);
+    dialog = await register({ kind: 'Camera', uid: 'SN-NORTH-001' });
+    await dialog.getByRole('button', { name: 'Register', exact: true }).click();
+    const uidError = dialog.locator('.field-invalid').filter({ has: page.getByLabel('Uid') }).locator('.field-error');
+    await uidError.waitFor();
+    assert.match(await uidError.innerText(), /uid exists/i);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+    // A gateway, then an outlet on it: the outlet's uid is derived live.
+    dialog = await register({ kind: 'Gateway', uid: 'GW-NORTH', name: 'Main gateway' });
+    await dialog.getByRole('button', { name: 'Register', exact: true }).click();
+    await readSecret();
+    await closeSecret();
+    dialog = await register({ kind: 'Outlet', radio: '10', pit: 'Bay Bravo' });
+    assert.match(await dialog.getByTestId('derived-uid').innerText(), /GW-NORTH\.0A/);
+    await dialog.getByLabel('Radio address').fill('300');
+    assert.doesNotMatch(await dialog.getByTestId('derived-uid').innerText(), /GW-NORTH\./);
+    await dialog.getByLabel('Radio address').fill('10');
+    await dialog.getByRole('button', { name: 'Register', exact: true }).click();
+    await readSecret();
+    assert.match(await secretDialog.innerText(), /GW-NORTH\.0A/);
+    await closeSecret();
+
+    const rows = page.getByTestId('device-row');
+    await page.getByTestId('device-row').filter({ hasText: 'GW-NORTH.0A' }).waitFor();
+    assert.equal(await rows.count(), 3);
+    for (const c of await page.getByTestId('device-connection').allInnerTexts()) assert.match(c, /Never seen/, 'no telemetry yet: never seen');
+    const text = await page.locator('main').innerText();
+    assert.match(text, /LIC-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/);
+    assert.match(text, /Trial/);
+    assert.doesNotMatch(text, /Online|Last seen/, 'no invented connectivity');
+
+    // Filters.
+    await page.getByLabel('Kind').selectOption({ label: 'Outlet' });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="device-row"]').length === 1);
+    assert.match(await rows.first().innerText(), /GW-NORTH\.0A/);
+    await page.getByLabel('Kind').selectOption({ label: 'All kinds' });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="device-row"]').length === 3);
+
+    // Rotate (confirmed first), shown once, and different from the first secret.
+    await page.getByRole('button', { name: 'Rotate secret of Bay Alpha climate' }).click();
+    const rotate = page.getByRole('dialog', { name: 'Rotate secret' });
+    assert.match(await rotate.innerText(), /stops working/);
+    await rotate.getByRole('button', { name: 'Rotate secret' }).click();
+    const second = await readSecret();
+    assert.notEqual(second, first);
+    await closeSecret();
+
+    // Status change.
+    await page.getByRole('button', { name: 'Edit Bay Alpha climate' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit device' });
+    await edit.getByLabel('Status').selectOption({ label: 'Maintenance' });
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Bay Alpha climate was saved.').waitFor();
+    await rows.filter({ hasText: 'SN-NORTH-001' }).getByText('Maintenance').waitFor();
+
+    // Retire the outlet; the dialog explains what stays.
+    await page.getByRole('button', { name: 'Retire GW-NORTH.0A' }).click();
+    const retire = page.getByRole('dialog', { name: 'Retire device' });
+    assert.match(await retire.innerText(), /uid stays reserved/);
+    assert.match(await retire.innerText(), /history are kept/);
+    await retire.getByRole('button', { name: 'Retire device' }).click();
+    await page.getByText('GW-NORTH.0A was retired.').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="device-row"]').length === 2);
+
+    await shoot(page, 'devices', page.getByRole('table', { name: 'Devices' }), assert);
+    assertNoSeriousViolations('devices', await axe(page));
+    assert.deepEqual(w.problems, []);
+    await page.close();
+
+    // Staff: the same list, read-only.
+    const staff = await browser.context.newPage();
+    const ws = watch(staff);
+    await login(staff, server.base, STAFF);
+    await staff.getByRole('heading', { name: 'North Garage PPF' }).waitFor();
+    await staff.getByRole('link', { name: 'Devices', exact: true }).click();
+    await staff.getByTestId('device-row').first().waitFor();
+    assert.equal(await staff.getByTestId('device-row').count(), 2);
+    assert.match(await staff.locator('main').innerText(), /Read-only/);
+    assert.equal(await staff.getByRole('button', { name: 'Register device' }).count(), 0, 'staff cannot register');
+    assert.equal(await staff.getByRole('button', { name: /Rotate secret|Retire|Edit/ }).count(), 0, 'staff cannot change devices');
+    assertNoSeriousViolations('devices (staff)', await axe(staff));
+    assert.deepEqual(ws.problems, []);
+    await staff.close();
+
+    // Another workshop's owner sees none of them, in the console or through the API.
+    const other = await browser.context.newPage();
+    const wo = watch(other);
+    await login(other, server.base, OWNER_B);
+    await other.getByRole('heading', { name: 'South Detailing' }).waitFor();
+    await other.getByRole('link', { name: 'Devices', exact: true }).click();
+    await other.getByText('No devices registered yet').waitFor();
+    assert.doesNotMatch(await other.locator('main').innerText(), /SN-NORTH|GW-NORTH/);
+    assert.deepEqual(wo.problems, []);
+    await other.close();
+    const tb = await api.login(OWNER_B.username, OWNER_B.password);
+    await assert.rejects(api.call('GET', `/api/v1/workshops/${seed.a.id}/devices`, tb), /→ 40[34]/);
+    await assert.rejects(api.call('GET', '/api/v1/devices/SN-NORTH-001', tb), /→ 40[34]/);
+  });
+
   it('platform admin lists, creates and deactivates workshops', async () => {
     const page = await browser.context.newPage();
     const w = watch(page);

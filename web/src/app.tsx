@@ -1,6 +1,6 @@
-import { useEffect } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { User } from './api/types';
-import { EmptyState, Link, Loading } from './components/ui';
+import { EmptyState, ErrorState, Link, Loading } from './components/ui';
 import { roleLabel } from './format';
 import { AuditPage } from './pages/Audit';
 import { ChangePasswordPage } from './pages/ChangePassword';
@@ -46,6 +46,7 @@ function Shell({ user, path }: { user: User; path: string }) {
   const ownOverview = user.workshop_id != null ? `/workshops/${user.workshop_id}` : null;
   if (ownOverview) nav.push({ href: ownOverview, label: 'Overview', active: path.startsWith(ownOverview) });
   if (caps.workshops) nav.push({ href: '/workshops', label: 'Workshops', active: path.startsWith('/workshops') });
+  if (caps.devices) nav.push({ href: '/devices', label: 'Devices', active: path.startsWith('/devices') });
   if (caps.team) nav.push({ href: '/team', label: 'Team', active: path.startsWith('/team') });
   if (caps.audit) nav.push({ href: '/audit', label: 'Audit log', active: path.startsWith('/audit') });
 
@@ -101,6 +102,7 @@ function route(user: User, path: string): { page: preact.ComponentChildren; titl
     if (caps.workshops) return { page: <WorkshopsPage />, title: 'Workshops' };
     return { page: <Redirect to={homePath(user)} />, title: 'Sitewatch' };
   }
+  if (match('/devices', path)) return caps.devices ? { page: <LazyDevicesPage me={user} />, title: 'Devices' } : forbidden();
   if (match('/team', path)) return caps.team ? { page: <TeamPage me={user} />, title: 'Team' } : forbidden();
   if (match('/audit', path)) return caps.audit ? { page: <AuditPage me={user} />, title: 'Audit log' } : forbidden();
   if (match('/account/password', path)) {
@@ -128,4 +130,41 @@ function forbidden() {
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
   return <Loading />;
+}
+
+/** The devices page is loaded on first visit, so that it does not weigh on the first page. */
+type DevicesModule = typeof import('./pages/Devices');
+let devicesModule: Promise<DevicesModule> | null = null;
+
+function LazyDevicesPage({ me }: { me: User }) {
+  const [mod, setMod] = useState<DevicesModule | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    devicesModule ??= import('./pages/Devices');
+    devicesModule.then(
+      (m) => live && setMod(m),
+      (e: unknown) => {
+        devicesModule = null;
+        if (live) setError(e);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [tick]);
+  if (mod) return <mod.DevicesPage me={me} />;
+  if (error) {
+    return (
+      <ErrorState
+        error={error}
+        onRetry={() => {
+          setError(null);
+          setTick((t) => t + 1);
+        }}
+      />
+    );
+  }
+  return <Loading label="Loading devices…" />;
 }

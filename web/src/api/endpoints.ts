@@ -2,11 +2,16 @@ import type { ApiClient, Page } from './client';
 import type {
   AuditEntry,
   AuditQuery,
+  CreateDeviceBody,
   CreateUserBody,
+  Device,
+  DeviceListQuery,
+  DeviceWithSecret,
   CreateWorkshopBody,
   CreatedUser,
   Pit,
   ResetPasswordBody,
+  UpdateDeviceBody,
   UpdateUserBody,
   User,
   UserListQuery,
@@ -29,6 +34,14 @@ export function endpoints(c: ApiClient) {
     resetPassword: (id: number, b: ResetPasswordBody = {}) =>
       c.post<CreatedUser>(`/api/v1/users/${id}/reset-password`, b).then((r) => r.data),
     deactivateUser: (id: number) => c.delete<User>(`/api/v1/users/${id}`).then((r) => r.data),
+    devices: (workshopId: number, q: DeviceListQuery = {}) => c.get<Device[]>(`/api/v1/workshops/${workshopId}/devices`, { query: q }),
+    createDevice: (workshopId: number, b: CreateDeviceBody) =>
+      c.post<DeviceWithSecret>(`/api/v1/workshops/${workshopId}/devices`, b).then((r) => r.data),
+    updateDevice: (uid: string, b: UpdateDeviceBody) => c.patch<Device>(`/api/v1/devices/${encodeURIComponent(uid)}`, b).then((r) => r.data),
+    rotateDeviceSecret: (uid: string) =>
+      c.post<DeviceWithSecret>(`/api/v1/devices/${encodeURIComponent(uid)}/rotate-secret`).then((r) => r.data),
+    /** Retires the device: history is kept and the uid stays reserved (the console never purges). */
+    retireDevice: (uid: string) => c.delete<{ deleted?: boolean; uid?: string }>(`/api/v1/devices/${encodeURIComponent(uid)}`).then((r) => r.data),
     audit: (q: AuditQuery = {}) => c.get<AuditEntry[]>('/api/v1/audit', { query: q }),
   };
 }

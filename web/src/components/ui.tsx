@@ -112,25 +112,49 @@ export function SelectField<T extends string>({
   onValue,
   options,
   id,
+  error,
+  hint,
+  disabled,
 }: {
   label: string;
   value: T;
   onValue: (v: T) => void;
   options: { value: T; label: string }[];
   id?: string;
+  error?: string | undefined;
+  hint?: string | undefined;
+  disabled?: boolean;
 }) {
   const auto = useId();
   const fieldId = id ?? `f${auto}`;
+  const describedBy = [error ? `${fieldId}-err` : '', hint ? `${fieldId}-hint` : ''].filter(Boolean).join(' ');
   return (
-    <div class="field">
+    <div class={`field${error ? ' field-invalid' : ''}`}>
       <label for={fieldId}>{label}</label>
-      <select id={fieldId} value={value} onChange={(e) => onValue((e.currentTarget as HTMLSelectElement).value as T)}>
+      <select
+        id={fieldId}
+        value={value}
+        disabled={disabled}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy || undefined}
+        onChange={(e) => onValue((e.currentTarget as HTMLSelectElement).value as T)}
+      >
         {options.map((o) => (
           <option key={o.value} value={o.value}>
             {o.label}
           </option>
         ))}
       </select>
+      {hint && (
+        <p class="field-hint" id={`${fieldId}-hint`}>
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p class="field-error" id={`${fieldId}-err`}>
+          {error}
+        </p>
+      )}
     </div>
   );
 }
@@ -183,7 +207,17 @@ export function Dialog({
 }
 
 /** The secret is shown once; copying must work without selecting by hand. */
-export function SecretBox({ label, secret }: { label: string; secret: string }) {
+export function SecretBox({
+  label,
+  secret,
+  hint = 'It is shown only now. Hand it over in person; it must be changed at first sign-in.',
+  testId = 'temporary-password',
+}: {
+  label: string;
+  secret: string;
+  hint?: string;
+  testId?: string;
+}) {
   const [copied, setCopied] = useState<'idle' | 'ok' | 'failed'>('idle');
   const inputRef = useRef<HTMLInputElement>(null);
   const id = useId();
@@ -200,7 +234,7 @@ export function SecretBox({ label, secret }: { label: string; secret: string }) 
     <div class="secret">
       <label for={`s${id}`}>{label}</label>
       <div class="secret-row">
-        <input id={`s${id}`} ref={inputRef} class="mono" readOnly value={secret} data-testid="temporary-password" />
+        <input id={`s${id}`} ref={inputRef} class="mono" readOnly value={secret} data-testid={testId} />
         <button type="button" class="btn" onClick={copy}>
           Copy
         </button>
@@ -210,7 +244,7 @@ export function SecretBox({ label, secret }: { label: string; secret: string }) 
           ? 'Copied to the clipboard.'
           : copied === 'failed'
             ? 'Copying is blocked here; the text is selected, press Ctrl+C.'
-            : 'It is shown only now. Hand it over in person; it must be changed at first sign-in.'}
+            : hint}
       </p>
     </div>
   );

@@ -70,6 +70,8 @@ export interface Capabilities {
   workshops: boolean;
   team: boolean;
   audit: boolean;
+  /** The device registry: owners and platform admins manage it, staff read it. */
+  devices: boolean;
 }
 
 /** What a role may open; mirrors docs/PERMISSIONS.md (the server enforces it regardless). */
@@ -79,6 +81,7 @@ export function capabilities(role: Role): Capabilities {
     workshops: role === 'super_admin',
     team: role === 'super_admin' || role === 'owner',
     audit: role === 'super_admin' || role === 'owner',
+    devices: role !== 'customer',
   };
 }
 

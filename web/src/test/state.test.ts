@@ -31,9 +31,10 @@ describe('session transitions', () => {
 
 describe('roles', () => {
   it('opens pages by role, as docs/PERMISSIONS.md says', () => {
-    expect(capabilities('super_admin')).toEqual({ overview: true, workshops: true, team: true, audit: true });
-    expect(capabilities('owner')).toEqual({ overview: true, workshops: false, team: true, audit: true });
-    expect(capabilities('staff')).toEqual({ overview: true, workshops: false, team: false, audit: false });
+    expect(capabilities('super_admin')).toEqual({ overview: true, workshops: true, team: true, audit: true, devices: true });
+    expect(capabilities('owner')).toEqual({ overview: true, workshops: false, team: true, audit: true, devices: true });
+    expect(capabilities('staff')).toEqual({ overview: true, workshops: false, team: false, audit: false, devices: true });
+    expect(capabilities('customer').devices).toBe(false);
     expect(capabilities('customer').team).toBe(false);
   });
   it('owners create staff and customers only', () => {
