@@ -6,24 +6,28 @@
 #include <fstream>
 
 #include "app/commands.hpp"
+#include "app/device_authenticator.hpp"
 #include "app/platform.hpp"
 #include "app/settings.hpp"
+#include "broker/auth.hpp"
+#include "broker/broker.hpp"
+#include "broker/server.hpp"
 #include "common/log.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
+#include "storage/sqlite/broker_store.hpp"
 
 namespace sw::app {
 namespace {
 
 // Written atomically (temp file + rename) so a reader never sees half a file.
-Status WriteReadyFile(const std::string& path, int http_port) {
+Status WriteReadyFile(const std::string& path, int http_port, int mqtt_port) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    // The MQTT broker is not built yet (issue 4): its port is reported as null until then.
-    out << "{\"http_port\": " << http_port << ", \"mqtt_port\": null, \"pid\": " << ::getpid()
-        << "}\n";
+    out << "{\"http_port\": " << http_port << ", \"mqtt_port\": " << mqtt_port
+        << ", \"pid\": " << ::getpid() << "}\n";
     if (!out) return MakeError(Errc::kUnavailable, "cannot write " + tmp);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -31,6 +35,24 @@ Status WriteReadyFile(const std::string& path, int http_port) {
   }
   return Ok{};
 }
+
+// The broker's persistence port on the SQLite broker store (storage cannot see broker/).
+class BrokerStoreAdapter final : public broker::BrokerStore {
+ public:
+  explicit BrokerStoreAdapter(storage::sqlite::SqliteBrokerStore& store) : store_(store) {}
+  Status PutRetained(std::string_view topic, std::string_view blob) override {
+    return store_.PutRetained(topic, blob);
+  }
+  Status DeleteRetained(std::string_view topic) override { return store_.DeleteRetained(topic); }
+  Result<std::vector<broker::KeyedBlob>> LoadRetained() override { return store_.LoadRetained(); }
+  Status ReplaceSessions(const std::vector<broker::KeyedBlob>& sessions) override {
+    return store_.ReplaceSessions(sessions);
+  }
+  Result<std::vector<broker::KeyedBlob>> LoadSessions() override { return store_.LoadSessions(); }
+
+ private:
+  storage::sqlite::SqliteBrokerStore& store_;
+};
 
 }  // namespace
 
@@ -89,13 +111,64 @@ int Serve(const Args& args, const Env& env) {
     std::fflush(stdout);
   }
 
+  // The MQTT broker: routing engine + Asio shell, started beside the HTTP server.
+  broker::BrokerMetrics broker_metrics(platform->metrics());
+  DeviceAuthenticator authenticator(platform->devices(), platform->clock(),
+                                    settings.mqtt_allow_anonymous);
+  broker::BrokerOptions broker_options;
+  broker_options.max_queued_messages = static_cast<std::size_t>(settings.mqtt_max_queued_messages);
+  broker_options.max_session_expiry_s =
+      static_cast<std::uint32_t>(settings.mqtt_max_session_expiry_s);
+  broker_options.sys_interval = std::chrono::seconds(settings.mqtt_sys_interval_s);
+  broker_options.version = "sitewatch";
+  auto sqlite_broker_store = storage::sqlite::SqliteBrokerStore::Open(
+      Platform::DatabasePath(settings), static_cast<int>(settings.storage_sqlite_busy_timeout_ms));
+  if (!sqlite_broker_store.ok()) {
+    log::Error("cannot open the MQTT broker store",
+               {{"error", sqlite_broker_store.error().message}});
+    return 1;
+  }
+  BrokerStoreAdapter broker_store(**sqlite_broker_store);
+  broker::Broker broker(authenticator, broker_metrics, broker_options, &broker_store);
+  if (auto s = broker.Restore(platform->clock().Now()); !s.ok()) {
+    log::Error("cannot restore the MQTT broker state", {{"error", s.error().message}});
+    return 1;
+  }
+  broker::ServerOptions mqtt_options;
+  mqtt_options.address = settings.mqtt_address;
+  mqtt_options.port = static_cast<std::uint16_t>(settings.mqtt_port);
+  mqtt_options.threads = static_cast<int>(settings.mqtt_threads);
+  mqtt_options.max_connections = static_cast<std::size_t>(settings.mqtt_max_connections);
+  mqtt_options.max_packet_size = static_cast<std::size_t>(settings.mqtt_max_packet_size);
+  mqtt_options.max_inflight = static_cast<std::uint16_t>(settings.mqtt_max_inflight);
+  mqtt_options.receive_maximum = static_cast<std::uint16_t>(settings.mqtt_receive_maximum);
+  mqtt_options.max_queued_messages = static_cast<std::size_t>(settings.mqtt_max_queued_messages);
+  mqtt_options.max_queued_bytes = static_cast<std::size_t>(settings.mqtt_max_queued_bytes);
+  mqtt_options.publish_rate_per_s = static_cast<std::uint32_t>(settings.mqtt_publish_rate_per_s);
+  mqtt_options.connect_failures_per_minute =
+      static_cast<std::uint32_t>(settings.mqtt_connect_failures_per_minute);
+  broker::MqttServer mqtt(broker, authenticator, broker_metrics, platform->clock(), mqtt_options);
+  auto mqtt_port = mqtt.Listen();
+  if (!mqtt_port.ok()) {
+    log::Error("cannot start", {{"error", mqtt_port.error().message}});
+    return 1;
+  }
+
   http::Router router(http::Router::Deps{platform->auth(), platform->store(), platform->metrics(),
                                          platform->clock(),
                                          static_cast<int>(settings.api_rate_limit_per_minute)});
   http::RegisterApi(router,
                     http::ApiDeps{platform->auth(), platform->tenancy(), platform->devices(),
                                   platform->store(), platform->metrics(),
-                                  [&platform] { return platform->store().Ping(); }, kOpenApiJson});
+                                  [&platform, &mqtt]() -> Status {
+                                    SW_TRY(platform->store().Ping());
+                                    if (!mqtt.Running()) {
+                                      return MakeError(Errc::kUnavailable,
+                                                       "the MQTT broker is not running");
+                                    }
+                                    return Ok{};
+                                  },
+                                  kOpenApiJson});
   const http::StaticFiles console(settings.http_web_root);
   router.SetFallback([&console](const http::Request& req) { return console.Serve(req); });
   http::ServerOptions options;
@@ -112,13 +185,18 @@ int Serve(const Args& args, const Env& env) {
     return 1;
   }
   server.Start();
-  log::Info("sitewatch listening", {{"http", settings.http_address + ":" + std::to_string(*port)},
-                                    {"data_dir", settings.data_dir}});
+  mqtt.Start();
+  log::Info("sitewatch listening",
+            {{"http", settings.http_address + ":" + std::to_string(*port)},
+             {"mqtt", settings.mqtt_address + ":" + std::to_string(*mqtt_port)},
+             {"data_dir", settings.data_dir}});
   if (!settings.ready_file.empty()) {
-    if (auto s = WriteReadyFile(settings.ready_file, *port); !s.ok()) {
+    if (auto s = WriteReadyFile(settings.ready_file, *port, *mqtt_port); !s.ok()) {
       log::Error("cannot write ready file", {{"error", s.error().message}});
       server.Shutdown(std::chrono::milliseconds(0));
       server.Wait();
+      mqtt.Shutdown(std::chrono::milliseconds(0));
+      mqtt.Wait();
       return 1;
     }
   }
@@ -127,7 +205,12 @@ int Serve(const Args& args, const Env& env) {
   sigwait(&stop_signals, &sig);
   log::Info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   server.Shutdown();
+  mqtt.Shutdown();
   server.Wait();
+  mqtt.Wait();
+  if (auto s = broker.SaveSessions(platform->clock().Now()); !s.ok()) {
+    log::Warn("saving MQTT sessions on shutdown failed", {{"error", s.error().message}});
+  }
   if (auto s = platform->store().Checkpoint(); !s.ok()) {
     log::Warn("checkpoint on shutdown failed", {{"error", s.error().message}});
   }

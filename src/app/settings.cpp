@@ -54,6 +54,19 @@ OptionSpec Int(std::string_view key, std::int64_t default_value, std::int64_t mi
                     .field = field};
 }
 
+OptionSpec Bool(std::string_view key, bool default_value, bool Settings::*field,
+                std::string_view help) {
+  return OptionSpec{.key = key,
+                    .type = OptionType::kBool,
+                    .default_value = default_value,
+                    .min = 0,
+                    .max = 0,
+                    .allowed = {},
+                    .allow_empty = true,
+                    .help = help,
+                    .field = field};
+}
+
 OptionSpec Enum(std::string_view key, std::string_view default_value,
                 std::vector<std::string_view> allowed, std::string Settings::*field,
                 std::string_view help) {
@@ -96,6 +109,29 @@ std::vector<OptionSpec> BuildOptionTable() {
       String("mqtt.address", "0.0.0.0", &S::mqtt_address, "MQTT listen address",
              /*allow_empty=*/false),
       Int("mqtt.port", 1883, 0, 65535, &S::mqtt_port, "MQTT listen port; 0 picks a free port"),
+      Int("mqtt.threads", 2, 1, 64, &S::mqtt_threads, "Threads serving MQTT connections"),
+      Bool("mqtt.allow_anonymous", false, &S::mqtt_allow_anonymous,
+           "Accept MQTT clients without credentials (only for topics outside sw/)"),
+      Int("mqtt.max_connections", 100000, 1, 10000000, &S::mqtt_max_connections,
+          "Most simultaneous MQTT connections; further ones are closed at accept"),
+      Int("mqtt.max_packet_size", 262144, 64, 268435455, &S::mqtt_max_packet_size,
+          "Largest MQTT packet accepted, in bytes (advertised to 5.0 clients)"),
+      Int("mqtt.max_inflight", 64, 1, 65535, &S::mqtt_max_inflight,
+          "Outgoing QoS 1/2 messages awaiting acknowledgement per client"),
+      Int("mqtt.receive_maximum", 64, 1, 65535, &S::mqtt_receive_maximum,
+          "Incoming QoS 2 messages a client may have unacknowledged (advertised in CONNACK)"),
+      Int("mqtt.max_queued_messages", 1000, 1, 10000000, &S::mqtt_max_queued_messages,
+          "Messages queued per session (offline QoS 1/2, or beyond the window) before drops"),
+      Int("mqtt.max_queued_bytes", 1048576, 1024, 1073741824, &S::mqtt_max_queued_bytes,
+          "Unsent bytes per connection before QoS 0 messages to it are dropped"),
+      Int("mqtt.publish_rate_per_s", 0, 0, 1000000, &S::mqtt_publish_rate_per_s,
+          "PUBLISH packets per second per client before they are refused; 0 = unlimited"),
+      Int("mqtt.connect_failures_per_minute", 10, 1, 1000000, &S::mqtt_connect_failures_per_minute,
+          "Failed MQTT CONNECTs per client IP per minute before further ones are refused"),
+      Int("mqtt.max_session_expiry_s", 604800, 0, 4294967295, &S::mqtt_max_session_expiry_s,
+          "Longest a disconnected persistent MQTT session is kept, in seconds"),
+      Int("mqtt.sys_interval_s", 10, 0, 3600, &S::mqtt_sys_interval_s,
+          "Seconds between $SYS/broker/... statistics updates; 0 = off"),
 
       Enum("log.level", "info", {"trace", "debug", "info", "warn", "error"}, &S::log_level,
            "Least severe log level written"),

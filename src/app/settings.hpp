@@ -67,6 +67,18 @@ struct Settings {
 
   std::string mqtt_address;
   std::int64_t mqtt_port = 0;
+  std::int64_t mqtt_threads = 0;
+  bool mqtt_allow_anonymous = false;
+  std::int64_t mqtt_max_connections = 0;
+  std::int64_t mqtt_max_packet_size = 0;
+  std::int64_t mqtt_max_inflight = 0;
+  std::int64_t mqtt_receive_maximum = 0;
+  std::int64_t mqtt_max_queued_messages = 0;
+  std::int64_t mqtt_max_queued_bytes = 0;
+  std::int64_t mqtt_publish_rate_per_s = 0;
+  std::int64_t mqtt_connect_failures_per_minute = 0;
+  std::int64_t mqtt_max_session_expiry_s = 0;
+  std::int64_t mqtt_sys_interval_s = 0;
 
   std::string log_level;   // trace | debug | info | warn | error
   std::string log_format;  // text | json

@@ -77,6 +77,18 @@ TEST(OptionTableTest, HasEveryKeyOnceInOrder) {
       "http.web_root",
       "mqtt.address",
       "mqtt.port",
+      "mqtt.threads",
+      "mqtt.allow_anonymous",
+      "mqtt.max_connections",
+      "mqtt.max_packet_size",
+      "mqtt.max_inflight",
+      "mqtt.receive_maximum",
+      "mqtt.max_queued_messages",
+      "mqtt.max_queued_bytes",
+      "mqtt.publish_rate_per_s",
+      "mqtt.connect_failures_per_minute",
+      "mqtt.max_session_expiry_s",
+      "mqtt.sys_interval_s",
       "log.level",
       "log.format",
       "auth.jwt_secret",
@@ -254,6 +266,8 @@ TEST_F(SettingsTest, EveryKeyIsSettableFromEachSource) {
               changed.*member = std::stoll(text);
             } else if constexpr (std::is_same_v<Field, std::string>) {
               changed.*member = text;
+            } else if constexpr (std::is_same_v<Field, bool>) {
+              changed.*member = text == "true";
             }
           },
           spec.field);

@@ -36,7 +36,10 @@ std::optional<ProtocolVersion> PeekConnectVersion(std::string_view frame) {
 }  // namespace
 
 Connection::Connection(ConnectionOptions options, SysTime now)
-    : options_(options), framer_(options.max_packet_size), opened_at_(now), last_received_(now) {}
+    : options_(std::move(options)),
+      framer_(options_.max_packet_size),
+      opened_at_(now),
+      last_received_(now) {}
 
 Actions Connection::OnBytes(std::string_view bytes, SysTime now) {
   Actions out;
@@ -290,8 +293,15 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
     publish.properties.topic_alias.reset();
   }
   const std::uint16_t id = publish.packet_id;
+  const ReasonCode verdict =
+      options_.publish_filter ? options_.publish_filter(publish) : ReasonCode::kSuccess;
+  const bool refused = static_cast<std::uint8_t>(verdict) >= 0x80;
+  const std::uint8_t ack_code =
+      version_ == ProtocolVersion::kV5 ? static_cast<std::uint8_t>(verdict) : std::uint8_t{0};
   switch (publish.qos) {
-    case QoS::kAtMostOnce: out.push_back(Published{std::move(publish)}); return;
+    case QoS::kAtMostOnce:
+      if (!refused) out.push_back(Published{std::move(publish)});
+      return;
     case QoS::kAtLeastOnce: {
       Puback puback;
       puback.packet_id = id;
@@ -304,7 +314,8 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
         SendPacket(puback, out);
         return;
       }
-      out.push_back(Published{std::move(publish)});
+      puback.reason_code = ack_code;
+      if (!refused) out.push_back(Published{std::move(publish)});
       SendPacket(puback, out);
       return;
     }
@@ -319,8 +330,10 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
         Violation(ReasonCode::kReceiveMaximumExceeded, "more QoS 2 publishes than allowed", out);
         return;
       }
-      inbound_qos2_.insert(id);
-      out.push_back(Published{std::move(publish)});
+      pubrec.reason_code = ack_code;
+      // A refused QoS 2 flow ends at the PUBREC in 5.0; 3.1.1 completes it and drops the message.
+      if (!refused || version_ != ProtocolVersion::kV5) inbound_qos2_.insert(id);
+      if (!refused) out.push_back(Published{std::move(publish)});
       SendPacket(pubrec, out);
       return;
     }

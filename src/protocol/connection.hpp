@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -35,6 +36,11 @@ struct ConnectionOptions {
   std::uint16_t receive_maximum = 32;      // inbound QoS 2 publishes awaiting PUBREL
   std::uint16_t topic_alias_maximum = 16;  // inbound aliases accepted (5.0); 0 = none
   Millis connect_timeout{10'000};          // time allowed from accept() to CONNECT
+  // Decides the acknowledgement of each inbound PUBLISH before it becomes a Published event
+  // (authorisation, rate limits). A code >= 0x80 drops the message: in 5.0 the PUBACK/PUBREC
+  // carries the code; in 3.1.1 the client still gets a positive acknowledgement
+  // (MQTT-3.3.5-2). Unset: every PUBLISH is accepted with success.
+  std::function<ReasonCode(const Publish&)> publish_filter;
 };
 
 // Actions, in the order the shell must carry them out.

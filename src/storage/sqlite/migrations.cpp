@@ -123,6 +123,18 @@ CREATE TABLE licences (
   grace_days INTEGER NOT NULL
 );
 )sql"},
+      {3, "mqtt_broker_state", R"sql(
+-- Retained MQTT messages and persistent MQTT sessions; the blobs are the broker's own
+-- serialisation (src/broker/persist.hpp).
+CREATE TABLE mqtt_retained (
+  topic TEXT PRIMARY KEY,
+  blob  BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE mqtt_sessions (
+  client_id TEXT PRIMARY KEY,
+  blob      BLOB NOT NULL
+) WITHOUT ROWID;
+)sql"},
   };
   return kMigrations;
 }

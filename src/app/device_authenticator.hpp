@@ -1,0 +1,54 @@
+// DeviceAuthenticator: the platform's MQTT policy (PRODUCT.md §4), on top of the broker's
+// Authenticator seam.
+//
+//  - A device connects with username = its uid and password = its secret, checked by
+//    DeviceService::Authenticate. The secret is 256 random bits stored as SHA-256, so the
+//    check is one indexed read and a hash — no slow KDF, nothing to cache.
+//  - A device may publish and subscribe only under sw/d/{its uid}/..., and a gateway also
+//    under its outlets' uids (their parent is looked up once and cached for a minute).
+//  - Without credentials: refused, unless mqtt.allow_anonymous is on — then only outside sw/.
+//
+// Thread-safe: the parent cache has its own mutex; the rest is stateless.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "broker/auth.hpp"
+#include "common/clock.hpp"
+#include "core/device_service.hpp"
+
+namespace sw::app {
+
+class DeviceAuthenticator final : public broker::Authenticator {
+ public:
+  DeviceAuthenticator(core::DeviceService& devices, const Clock& clock, bool allow_anonymous);
+
+  mqtt::ReasonCode Authenticate(const mqtt::Connect& connect,
+                                broker::ClientIdentity& identity) override;
+  bool MayPublish(const broker::ClientIdentity& identity, std::string_view topic) override;
+  bool MaySubscribe(const broker::ClientIdentity& identity, std::string_view filter) override;
+  bool MayReceive(const broker::ClientIdentity& identity, std::string_view topic) override;
+
+ private:
+  // Whether `identity` (a device) may use topics of device `uid`: itself, or its outlet.
+  bool Owns(const broker::ClientIdentity& identity, std::string_view uid);
+  std::string ParentOf(const std::string& uid);
+
+  core::DeviceService& devices_;
+  const Clock& clock_;
+  const bool allow_anonymous_;
+
+  struct Parent {
+    std::string uid;
+    SysTime fetched{};
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, Parent> parents_;
+};
+
+// For sw/d/{uid}/rest: the uid level, or empty when `topic` is not a device topic.
+std::string_view DeviceTopicUid(std::string_view topic);
+
+}  // namespace sw::app

@@ -1,0 +1,603 @@
+#include "broker/broker.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "broker/persist.hpp"
+#include "protocol/topic.hpp"
+
+namespace sw::broker {
+namespace {
+
+constexpr std::uint32_t kNeverExpires = 0xFFFFFFFF;
+
+mqtt::QoS MinQos(mqtt::QoS a, mqtt::QoS b) {
+  return static_cast<std::uint8_t>(a) < static_cast<std::uint8_t>(b) ? a : b;
+}
+mqtt::QoS MaxQos(mqtt::QoS a, mqtt::QoS b) {
+  return static_cast<std::uint8_t>(a) > static_cast<std::uint8_t>(b) ? a : b;
+}
+
+std::pair<std::string_view, std::string_view> SplitShared(std::string_view filter) {
+  if (auto shared = mqtt::ParseSharedFilter(filter)) return {shared->filter, shared->group};
+  return {filter, {}};
+}
+
+const char* kQosLabel[3] = {"0", "1", "2"};
+
+}  // namespace
+
+BrokerMetrics::BrokerMetrics(metrics::Registry& r)
+    : connections(r.GetGauge("sitewatch_mqtt_connections", "Open MQTT connections")),
+      sessions(r.GetGauge("sitewatch_mqtt_sessions", "MQTT sessions, connected or not")),
+      retained(r.GetGauge("sitewatch_mqtt_retained_messages", "Retained MQTT messages")),
+      subscriptions(r.GetGauge("sitewatch_mqtt_subscriptions", "MQTT subscriptions")),
+      connections_accepted(r.GetCounter("sitewatch_mqtt_connections_accepted_total",
+                                        "TCP connections accepted by the MQTT listener")),
+      connections_refused(r.GetCounter("sitewatch_mqtt_connections_refused_total",
+                                       "MQTT connections refused at mqtt.max_connections")),
+      bytes_in(r.GetCounter("sitewatch_mqtt_bytes_received_total", "MQTT bytes received")),
+      bytes_out(r.GetCounter("sitewatch_mqtt_bytes_sent_total", "MQTT bytes sent")),
+      dropped_slow(r.GetCounter("sitewatch_mqtt_messages_dropped_total", "MQTT messages dropped",
+                                {{"reason", "slow_consumer"}})),
+      dropped_queue(r.GetCounter("sitewatch_mqtt_messages_dropped_total", "MQTT messages dropped",
+                                 {{"reason", "queue_full"}})),
+      dropped_expired(r.GetCounter("sitewatch_mqtt_messages_dropped_total", "MQTT messages dropped",
+                                   {{"reason", "expired"}})),
+      dropped_too_large(r.GetCounter("sitewatch_mqtt_messages_dropped_total",
+                                     "MQTT messages dropped", {{"reason", "too_large"}})),
+      dropped_rate(r.GetCounter("sitewatch_mqtt_messages_dropped_total", "MQTT messages dropped",
+                                {{"reason", "rate_limited"}})),
+      auth_failures(r.GetCounter("sitewatch_mqtt_auth_failures_total",
+                                 "MQTT CONNECTs refused for credentials")),
+      connect_rate_limited(r.GetCounter("sitewatch_mqtt_connect_rate_limited_total",
+                                        "MQTT CONNECTs refused: too many failures from the IP")),
+      publish_denied(r.GetCounter("sitewatch_mqtt_acl_denied_total", "MQTT requests denied by ACL",
+                                  {{"operation", "publish"}})),
+      subscribe_denied(r.GetCounter("sitewatch_mqtt_acl_denied_total",
+                                    "MQTT requests denied by ACL", {{"operation", "subscribe"}})),
+      protocol_errors(r.GetCounter("sitewatch_mqtt_protocol_errors_total",
+                                   "MQTT connections closed for a protocol violation")),
+      slow_disconnects(r.GetCounter("sitewatch_mqtt_slow_consumer_disconnects_total",
+                                    "MQTT clients disconnected for not reading fast enough")),
+      takeovers(r.GetCounter("sitewatch_mqtt_session_takeovers_total",
+                             "MQTT sessions taken over by a new connection")),
+      wills_published(
+          r.GetCounter("sitewatch_mqtt_wills_published_total", "MQTT will messages published")) {
+  for (int q = 0; q < 3; ++q) {
+    messages_in[q] = &r.GetCounter("sitewatch_mqtt_messages_received_total",
+                                   "MQTT application messages received", {{"qos", kQosLabel[q]}});
+    messages_out[q] = &r.GetCounter("sitewatch_mqtt_messages_sent_total",
+                                    "MQTT application messages sent", {{"qos", kQosLabel[q]}});
+  }
+}
+
+struct Broker::Session {
+  std::string client_id;
+  ClientIdentity identity;
+  std::uint64_t generation = 0;
+  std::uint64_t first_generation = 0;  // the generation that created this session
+  Outlet* outlet = nullptr;
+  std::uint32_t expiry_s = 0;
+  std::optional<SysTime> expires_at;  // while offline, unless it never expires
+  std::unique_ptr<mqtt::Will> will;   // a pointer: most sessions have none, a Will is large
+  std::map<std::string, SubscriptionOptions> subscriptions;  // full filter ($share included)
+  std::vector<Delivery> queue;                               // offline QoS 1/2, oldest first
+};
+
+Broker::Broker(Authenticator& auth, BrokerMetrics& metrics, BrokerOptions options,
+               BrokerStore* store)
+    : auth_(auth), metrics_(metrics), options_(std::move(options)), store_(store) {}
+
+Broker::~Broker() = default;
+
+ConnectResult Broker::Connect(const ConnectRequest& request, Outlet* outlet, SysTime now) {
+  std::vector<MessagePtr> wills;
+  std::vector<std::shared_ptr<Internal>> internal;
+  ConnectResult result;
+  {
+    std::lock_guard lock(mutex_);
+    if (!started_) started_ = now;
+    const std::string& id = request.identity.client_id;
+    // A new connection before the will delay passed cancels the will (3.1.3.2.2).
+    pending_wills_.erase(id);
+    auto it = sessions_.find(id);
+    if (it != sessions_.end()) {
+      Session& old = *it->second;
+      if (old.outlet) {
+        old.outlet->Evict(mqtt::ReasonCode::kSessionTakenOver);
+        old.outlet = nullptr;
+        metrics_.takeovers.Inc();
+        if (old.will && old.will->properties.will_delay_interval.value_or(0) == 0) {
+          PublishWill(std::move(*old.will), id, now, wills);
+        }
+        old.will.reset();
+      }
+      if (request.clean_start) {
+        RemoveSession(old);
+        it = sessions_.end();
+      }
+    }
+    const std::uint64_t generation = next_generation_++;
+    if (it == sessions_.end()) {
+      auto session = std::make_unique<Session>();
+      session->client_id = id;
+      session->first_generation = generation;
+      it = sessions_.emplace(id, std::move(session)).first;
+      metrics_.sessions.Set(static_cast<std::int64_t>(sessions_.size()));
+    } else {
+      result.session_present = true;
+    }
+    Session& s = *it->second;
+    s.identity = request.identity;
+    s.generation = generation;
+    s.outlet = outlet;
+    s.expiry_s = std::min(request.session_expiry_s, options_.max_session_expiry_s);
+    s.expires_at.reset();
+    s.will = request.will ? std::make_unique<mqtt::Will>(*request.will) : nullptr;
+    for (Delivery& d : s.queue) {
+      if (Expired(*d.message, now)) {
+        metrics_.dropped_expired.Inc();
+      } else {
+        result.queued.push_back(std::move(d));
+      }
+    }
+    s.queue.clear();
+    result.generation = generation;
+    for (const MessagePtr& will : wills) {
+      std::size_t reached = 0;
+      PublishLocked(will, now, internal, reached);
+    }
+  }
+  for (const MessagePtr& will : wills) {
+    for (const auto& in : internal) in->handler(*will);
+  }
+  return result;
+}
+
+void Broker::Disconnect(const std::string& client_id, std::uint64_t generation, Outlet& outlet,
+                        bool publish_will, SysTime now) {
+  std::vector<MessagePtr> wills;
+  std::vector<std::shared_ptr<Internal>> internal;
+  {
+    std::lock_guard lock(mutex_);
+    std::vector<Delivery> unacked = outlet.TakeUnsent();
+    auto it = sessions_.find(client_id);
+    if (it == sessions_.end()) return;
+    Session& s = *it->second;
+    if (s.generation != generation) {
+      // Taken over. The messages it was sending belong to the session it shared, unless the
+      // new connection started clean (a new session).
+      if (generation < s.first_generation) return;
+      for (Delivery& d : unacked) {
+        if (s.outlet) {
+          s.outlet->Deliver(std::move(d));
+        } else {
+          Enqueue(s, std::move(d), now);
+        }
+      }
+      return;
+    }
+    s.outlet = nullptr;
+    if (publish_will && s.will) {
+      const std::uint32_t delay = s.will->properties.will_delay_interval.value_or(0);
+      if (delay == 0 || s.expiry_s == 0) {
+        PublishWill(std::move(*s.will), client_id, now, wills);
+      } else {
+        const std::uint32_t wait = std::min(delay, s.expiry_s);
+        pending_wills_[client_id] =
+            PendingWill{std::move(*s.will), client_id, now + std::chrono::seconds(wait)};
+      }
+    }
+    s.will.reset();
+    if (s.expiry_s == 0) {
+      RemoveSession(s);
+    } else {
+      std::vector<Delivery> queue = std::move(unacked);
+      for (Delivery& d : s.queue) queue.push_back(std::move(d));
+      s.queue.clear();
+      for (Delivery& d : queue) Enqueue(s, std::move(d), now);
+      if (s.expiry_s != kNeverExpires) s.expires_at = now + std::chrono::seconds(s.expiry_s);
+    }
+    for (const MessagePtr& will : wills) {
+      std::size_t reached = 0;
+      PublishLocked(will, now, internal, reached);
+    }
+  }
+  for (const MessagePtr& will : wills) {
+    for (const auto& in : internal) in->handler(*will);
+  }
+}
+
+void Broker::Enqueue(Session& session, Delivery delivery, SysTime now) {
+  if (delivery.qos == mqtt::QoS::kAtMostOnce) return;  // QoS 0 is not kept for offline clients
+  if (Expired(*delivery.message, now)) {
+    metrics_.dropped_expired.Inc();
+    return;
+  }
+  if (session.queue.size() >= options_.max_queued_messages) {
+    metrics_.dropped_queue.Inc();
+    return;
+  }
+  session.queue.push_back(std::move(delivery));
+}
+
+void Broker::RemoveSession(Session& session) {
+  for (const auto& [filter, options] : session.subscriptions) {
+    auto [plain, group] = SplitShared(filter);
+    trie_.Remove(plain, group, &session);
+  }
+  metrics_.subscriptions.Set(static_cast<std::int64_t>(trie_.size()));
+  sessions_.erase(session.client_id);  // destroys `session`
+  metrics_.sessions.Set(static_cast<std::int64_t>(sessions_.size()));
+}
+
+void Broker::PublishWill(mqtt::Will will, const std::string& client_id, SysTime now,
+                         std::vector<MessagePtr>& out) {
+  mqtt::Publish publish;
+  publish.topic = std::move(will.topic);
+  publish.payload = std::move(will.payload);
+  publish.qos = will.qos;
+  publish.retain = will.retain;
+  publish.properties = std::move(will.properties);
+  metrics_.wills_published.Inc();
+  out.push_back(MakeMessage(std::move(publish), client_id, now));
+}
+
+std::size_t Broker::Publish(const MessagePtr& message, SysTime now) {
+  return PublishUnlocked(message, now);
+}
+
+std::size_t Broker::PublishUnlocked(const MessagePtr& message, SysTime now) {
+  std::vector<std::shared_ptr<Internal>> internal;
+  std::size_t reached = 0;
+  {
+    std::lock_guard lock(mutex_);
+    PublishLocked(message, now, internal, reached);
+  }
+  for (const auto& in : internal) in->handler(*message);
+  return reached;
+}
+
+void Broker::PublishLocked(const MessagePtr& message, SysTime now,
+                           std::vector<std::shared_ptr<Internal>>& internal, std::size_t& reached) {
+  const Message& m = *message;
+  if (m.topic.rfind("$SYS", 0) != 0) {
+    received_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (m.retain) {
+    const bool persist = store_ != nullptr && m.topic.front() != '$';
+    if (m.payload.empty()) {
+      if (retained_.erase(m.topic) > 0 && persist) (void)store_->DeleteRetained(m.topic);
+    } else {
+      retained_[m.topic] = message;
+      if (persist) (void)store_->PutRetained(m.topic, EncodeMessage(m));
+    }
+    metrics_.retained.Set(static_cast<std::int64_t>(retained_.size()));
+  }
+  // One delivery per session with the highest QoS of the matching subscriptions. When more
+  // than one of them has a subscription identifier, each further identifier gets its own copy
+  // at its subscription's QoS (MQTT-3.3.4-5): clients such as libmosquitto 2.0 refuse a
+  // PUBLISH that repeats the identifier property.
+  struct Target {
+    Session* session;
+    Delivery delivery;
+    std::vector<std::pair<std::uint32_t, SubscriptionOptions>> extra;  // further identifiers
+  };
+  std::vector<Target> targets;
+  auto add = [&](Session* s, const SubscriptionOptions& o) {
+    const mqtt::QoS qos = MinQos(m.qos, o.max_qos);
+    const bool retain = o.retain_as_published && m.retain;
+    for (Target& t : targets) {
+      if (t.session != s) continue;
+      Delivery& d = t.delivery;
+      if (o.identifier != 0 && !d.subscription_ids.empty()) {
+        if (static_cast<std::uint8_t>(qos) > static_cast<std::uint8_t>(d.qos)) {
+          // The stronger subscription's identifier goes with the main copy.
+          SubscriptionOptions previous = o;
+          previous.identifier = d.subscription_ids.front();
+          previous.max_qos = d.qos;
+          previous.retain_as_published = d.retain;
+          t.extra.emplace_back(previous.identifier, previous);
+          d.subscription_ids.front() = o.identifier;
+        } else {
+          SubscriptionOptions copy = o;
+          copy.max_qos = qos;
+          copy.retain_as_published = retain;
+          t.extra.emplace_back(o.identifier, copy);
+          return;
+        }
+      } else if (o.identifier != 0) {
+        d.subscription_ids.push_back(o.identifier);
+      }
+      d.qos = MaxQos(d.qos, qos);
+      d.retain = d.retain || retain;
+      return;
+    }
+    Delivery d{message, qos, retain, {}};
+    if (o.identifier != 0) d.subscription_ids.push_back(o.identifier);
+    targets.push_back(Target{s, std::move(d), {}});
+  };
+  trie_.Match(
+      m.topic,
+      [&](Session* s, const SubscriptionOptions& o) {
+        if (o.no_local && s->client_id == m.origin) return;
+        if (!auth_.MayReceive(s->identity, m.topic)) return;
+        add(s, o);
+      },
+      [&](Trie::SharedGroup& group) {
+        // Round robin over the members, connected ones first.
+        const std::size_t n = group.members.size();
+        std::pair<Session*, SubscriptionOptions>* fallback = nullptr;
+        for (std::size_t i = 0; i < n; ++i) {
+          auto& member = group.members[(group.next + i) % n];
+          if (!auth_.MayReceive(member.first->identity, m.topic)) continue;
+          if (member.first->outlet) {
+            group.next = (group.next + i + 1) % n;
+            add(member.first, member.second);
+            return;
+          }
+          if (!fallback) fallback = &member;
+        }
+        if (fallback) {
+          group.next = (group.next + 1) % n;
+          add(fallback->first, fallback->second);
+        }
+      });
+  for (Target& t : targets) {
+    std::vector<Delivery> copies;
+    copies.push_back(std::move(t.delivery));
+    for (const auto& [id, o] : t.extra) {
+      copies.push_back(Delivery{message, o.max_qos, o.retain_as_published, {id}});
+    }
+    for (Delivery& d : copies) {
+      if (t.session->outlet) {
+        t.session->outlet->Deliver(std::move(d));
+      } else {
+        Enqueue(*t.session, std::move(d), now);
+      }
+    }
+  }
+  reached += targets.size();
+  for (const auto& in : internal_) {
+    if (mqtt::TopicMatches(in->filter, m.topic)) {
+      internal.push_back(in);
+      ++reached;
+    }
+  }
+}
+
+SubscribeResult Broker::Subscribe(const std::string& client_id, std::uint64_t generation,
+                                  const mqtt::Subscribe& subscribe, SysTime now) {
+  SubscribeResult result;
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(client_id);
+  if (it == sessions_.end() || it->second->generation != generation) {
+    result.reason_codes.assign(subscribe.subscriptions.size(),
+                               static_cast<std::uint8_t>(mqtt::ReasonCode::kUnspecifiedError));
+    return result;
+  }
+  Session& s = *it->second;
+  const std::uint32_t id = subscribe.properties.subscription_identifiers.empty()
+                               ? 0
+                               : subscribe.properties.subscription_identifiers.front();
+  for (const mqtt::Subscription& sub : subscribe.subscriptions) {
+    auto [plain, group] = SplitShared(sub.filter);
+    if (!auth_.MaySubscribe(s.identity, plain)) {
+      metrics_.subscribe_denied.Inc();
+      result.reason_codes.push_back(static_cast<std::uint8_t>(mqtt::ReasonCode::kNotAuthorized));
+      continue;
+    }
+    SubscriptionOptions options{sub.max_qos, sub.no_local, sub.retain_as_published,
+                                sub.retain_handling, id};
+    const bool existed = trie_.Insert(plain, group, &s, options);
+    s.subscriptions[sub.filter] = options;
+    result.reason_codes.push_back(static_cast<std::uint8_t>(sub.max_qos));
+    // Retained messages: not for shared subscriptions (4.8.2); retain handling 1 = only for
+    // a new subscription, 2 = never.
+    if (!group.empty() || sub.retain_handling == 2 || (sub.retain_handling == 1 && existed)) {
+      continue;
+    }
+    for (const auto& [topic, message] : retained_) {
+      if (!mqtt::TopicMatches(plain, topic) || Expired(*message, now)) continue;
+      if (!auth_.MayReceive(s.identity, topic)) continue;
+      Delivery d{message, MinQos(message->qos, sub.max_qos), true, {}};
+      if (id != 0) d.subscription_ids.push_back(id);
+      result.retained.push_back(std::move(d));
+    }
+  }
+  metrics_.subscriptions.Set(static_cast<std::int64_t>(trie_.size()));
+  return result;
+}
+
+std::vector<std::uint8_t> Broker::Unsubscribe(const std::string& client_id,
+                                              std::uint64_t generation,
+                                              const mqtt::Unsubscribe& unsubscribe) {
+  std::vector<std::uint8_t> codes;
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(client_id);
+  const bool current = it != sessions_.end() && it->second->generation == generation;
+  for (const std::string& filter : unsubscribe.filters) {
+    bool removed = false;
+    if (current) {
+      Session& s = *it->second;
+      auto [plain, group] = SplitShared(filter);
+      removed = trie_.Remove(plain, group, &s);
+      s.subscriptions.erase(filter);
+    }
+    codes.push_back(static_cast<std::uint8_t>(removed ? mqtt::ReasonCode::kSuccess
+                                                      : mqtt::ReasonCode::kNoSubscriptionExisted));
+  }
+  metrics_.subscriptions.Set(static_cast<std::int64_t>(trie_.size()));
+  return codes;
+}
+
+std::uint64_t Broker::AddInternalSubscriber(std::string filter, InternalHandler handler) {
+  std::lock_guard lock(mutex_);
+  const std::uint64_t id = next_internal_id_++;
+  internal_.push_back(
+      std::make_shared<Internal>(Internal{id, std::move(filter), std::move(handler)}));
+  return id;
+}
+
+void Broker::RemoveInternalSubscriber(std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(internal_, [id](const auto& in) { return in->id == id; });
+}
+
+std::size_t Broker::PublishFromPlatform(std::string topic, std::string payload, mqtt::QoS qos,
+                                        bool retain, SysTime now) {
+  mqtt::Publish publish;
+  publish.topic = std::move(topic);
+  publish.payload = std::move(payload);
+  publish.qos = qos;
+  publish.retain = retain;
+  return PublishUnlocked(MakeMessage(std::move(publish), {}, now), now);
+}
+
+void Broker::Tick(SysTime now) {
+  std::vector<MessagePtr> messages;
+  std::vector<std::shared_ptr<Internal>> internal;
+  {
+    std::lock_guard lock(mutex_);
+    if (!started_) started_ = now;
+    for (auto it = pending_wills_.begin(); it != pending_wills_.end();) {
+      if (it->second.at <= now) {
+        PublishWill(std::move(it->second.will), it->second.client_id, now, messages);
+        it = pending_wills_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    std::vector<Session*> expired;
+    for (auto& [id, s] : sessions_) {
+      if (!s->outlet && s->expires_at && *s->expires_at <= now) expired.push_back(s.get());
+    }
+    for (Session* s : expired) RemoveSession(*s);
+    if (options_.sys_interval.count() > 0 && (!next_sys_ || now >= *next_sys_)) {
+      next_sys_ = now + options_.sys_interval;
+      PublishSys(now, messages);
+    }
+    for (const MessagePtr& m : messages) {
+      std::size_t reached = 0;
+      std::vector<std::shared_ptr<Internal>> matched;
+      PublishLocked(m, now, matched, reached);
+      for (auto& in : matched) internal.push_back(std::move(in));
+    }
+  }
+  // Internal handlers see wills (platform devices go offline); not $SYS.
+  for (const auto& in : internal) {
+    for (const MessagePtr& m : messages) {
+      if (mqtt::TopicMatches(in->filter, m->topic)) in->handler(*m);
+    }
+  }
+}
+
+void Broker::PublishSys(SysTime now, std::vector<MessagePtr>& out) {
+  auto sys = [&](std::string topic, std::string value) {
+    auto m = std::make_shared<Message>();
+    m->topic = "$SYS/broker/" + std::move(topic);
+    m->payload = std::move(value);
+    m->retain = true;
+    out.push_back(std::move(m));
+  };
+  auto sum = [](metrics::Counter* const(&counters)[3]) {
+    return counters[0]->Value() + counters[1]->Value() + counters[2]->Value();
+  };
+  std::size_t connected = 0;
+  for (const auto& [id, s] : sessions_) connected += s->outlet != nullptr ? 1 : 0;
+  sys("version", options_.version);
+  sys("uptime",
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - *started_).count()) +
+          " seconds");
+  sys("clients/connected", std::to_string(connected));
+  sys("clients/disconnected", std::to_string(sessions_.size() - connected));
+  sys("clients/total", std::to_string(sessions_.size()));
+  sys("messages/received", std::to_string(sum(metrics_.messages_in)));
+  sys("messages/sent", std::to_string(sum(metrics_.messages_out)));
+  sys("messages/dropped",
+      std::to_string(metrics_.dropped_slow.Value() + metrics_.dropped_queue.Value() +
+                     metrics_.dropped_expired.Value() + metrics_.dropped_too_large.Value() +
+                     metrics_.dropped_rate.Value()));
+  sys("bytes/received", std::to_string(metrics_.bytes_in.Value()));
+  sys("bytes/sent", std::to_string(metrics_.bytes_out.Value()));
+  sys("retained messages/count", std::to_string(retained_.size()));
+  sys("subscriptions/count", std::to_string(trie_.size()));
+}
+
+std::size_t Broker::SessionCount() const {
+  std::lock_guard lock(mutex_);
+  return sessions_.size();
+}
+
+std::size_t Broker::RetainedCount() const {
+  std::lock_guard lock(mutex_);
+  return retained_.size();
+}
+
+bool Broker::HasSession(const std::string& client_id) const {
+  std::lock_guard lock(mutex_);
+  return sessions_.contains(client_id);
+}
+
+Status Broker::Restore(SysTime now) {
+  if (!store_) return Ok{};
+  SW_ASSIGN_OR_RETURN(auto retained, store_->LoadRetained());
+  SW_ASSIGN_OR_RETURN(auto sessions, store_->LoadSessions());
+  std::lock_guard lock(mutex_);
+  if (!started_) started_ = now;
+  for (const auto& [topic, blob] : retained) {
+    SW_ASSIGN_OR_RETURN(MessagePtr message, DecodeMessage(blob));
+    if (Expired(*message, now)) continue;
+    retained_[message->topic] = std::move(message);
+  }
+  for (const auto& [client_id, blob] : sessions) {
+    SW_ASSIGN_OR_RETURN(StoredSession stored, DecodeSession(blob));
+    if (stored.expires_at && *stored.expires_at <= now) continue;
+    auto s = std::make_unique<Session>();
+    s->client_id = stored.identity.client_id;
+    s->identity = std::move(stored.identity);
+    s->generation = s->first_generation = next_generation_++;
+    s->expiry_s = stored.expiry_s;
+    s->expires_at = stored.expires_at;
+    for (auto& [filter, options] : stored.subscriptions) {
+      auto [plain, group] = SplitShared(filter);
+      trie_.Insert(plain, group, s.get(), options);
+      s->subscriptions[filter] = options;
+    }
+    s->queue = std::move(stored.queue);
+    const std::string key = s->client_id;
+    sessions_[key] = std::move(s);
+  }
+  metrics_.sessions.Set(static_cast<std::int64_t>(sessions_.size()));
+  metrics_.retained.Set(static_cast<std::int64_t>(retained_.size()));
+  metrics_.subscriptions.Set(static_cast<std::int64_t>(trie_.size()));
+  return Ok{};
+}
+
+Status Broker::SaveSessions(SysTime now) {
+  if (!store_) return Ok{};
+  std::vector<KeyedBlob> blobs;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, s] : sessions_) {
+      if (s->expiry_s == 0) continue;
+      StoredSession stored;
+      stored.identity = s->identity;
+      stored.expiry_s = s->expiry_s;
+      // A connected session starts its expiry now: the broker is going away.
+      stored.expires_at = s->expires_at;
+      if (s->outlet && s->expiry_s != kNeverExpires) {
+        stored.expires_at = now + std::chrono::seconds(s->expiry_s);
+      }
+      for (const auto& [filter, options] : s->subscriptions) {
+        stored.subscriptions.emplace_back(filter, options);
+      }
+      stored.queue = s->queue;
+      blobs.emplace_back(id, EncodeSession(stored));
+    }
+  }
+  return store_->ReplaceSessions(blobs);
+}
+
+}  // namespace sw::broker

@@ -1,0 +1,50 @@
+// Application messages as the broker routes them, and one delivery of a message to a session.
+//
+// A Message is immutable once published and shared (std::shared_ptr<const Message>) by every
+// queue and retained slot that holds it, so fan-out copies a pointer, not the payload.
+// Value types; a MessagePtr may be read from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "protocol/packets.hpp"
+
+namespace sw::broker {
+
+struct Message {
+  std::string topic;
+  std::string payload;
+  mqtt::QoS qos = mqtt::QoS::kAtMostOnce;
+  bool retain = false;
+  // Forwarded 5.0 properties only: payload format, content type, response topic, correlation
+  // data, user properties. Expiry, aliases and subscription identifiers are per delivery.
+  mqtt::Properties properties;
+  std::optional<SysTime> expires_at;  // from the message expiry interval
+  std::string origin;                 // the publisher's client id; empty for the platform
+};
+using MessagePtr = std::shared_ptr<const Message>;
+
+// Builds a Message from an inbound PUBLISH received at `now`.
+MessagePtr MakeMessage(mqtt::Publish publish, std::string origin, SysTime now);
+
+// One message on its way to one session.
+struct Delivery {
+  MessagePtr message;
+  mqtt::QoS qos = mqtt::QoS::kAtMostOnce;  // min(message QoS, granted QoS)
+  bool retain = false;                     // the RETAIN flag to send
+  std::vector<std::uint32_t> subscription_ids;
+};
+
+bool Expired(const Message& message, SysTime now);
+
+// The PUBLISH to send for `delivery` to a client speaking `version` (packet id unset); nullopt
+// when the message has expired. The expiry interval sent is the time left (5.0, 3.3.2.3.3).
+std::optional<mqtt::Publish> ToPublish(const Delivery& delivery, mqtt::ProtocolVersion version,
+                                       SysTime now);
+
+}  // namespace sw::broker
