@@ -469,7 +469,6 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     closing_ = true;
     reading_stopped_ = true;
     Detach(false);  // no-op when the Disconnected action already detached
-    error_code ec;
     timer_.expires_after(kCloseGrace);
     timer_.async_wait([self = shared_from_this()](error_code e) {
       if (!e) self->FinishClose();
