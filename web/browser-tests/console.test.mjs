@@ -320,7 +320,10 @@ describe('web console against a real sitewatch', () => {
     await dialog.getByRole('button', { name: 'Register', exact: true }).click();
     await dialog.getByText('Enter the uid printed on the device.').waitFor();
     assert.equal(await dialog.getByLabel('Uid').getAttribute('aria-invalid'), 'true');
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-invalid')), 'true', 'focus moves to the invalid field');
+    // Focus moves in an effect after the error renders: wait for it rather than race it.
+    await page
+      .waitForFunction(() => document.activeElement?.getAttribute('aria-invalid') === 'true', null, { timeout: 3000 })
+      .catch(() => assert.fail('focus moves to the invalid field'));
     await dialog.getByLabel('Uid').fill('SN-NORTH-001');
     await dialog.getByRole('button', { name: 'Register', exact: true }).click();
     const first = await readSecret();
