@@ -65,8 +65,11 @@ struct MqttServer::Impl {
   void Tick();
   void Unregister(Conn* conn);
   // Per-IP CONNECT failure window.
-  bool ConnectAllowed(const std::string& ip, SysTime now);
-  void RecordFailure(const std::string& ip, SysTime now);
+  // Counts a CONNECT attempt against the IP's failure budget before it is checked, so that
+  // concurrent attempts cannot overshoot the limit; false when the budget is spent.
+  bool ReserveConnectAttempt(const std::string& ip, SysTime now);
+  // Gives the reservation back when the attempt succeeded.
+  void ReleaseConnectAttempt(const std::string& ip);
 
   Broker& broker;
   Authenticator& auth;
@@ -259,7 +262,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
 
   void OnConnect(mqtt::Connect connect) {
     const SysTime now = Now();
-    if (!server_.ConnectAllowed(remote_ip_, now)) {
+    if (!server_.ReserveConnectAttempt(remote_ip_, now)) {
       server_.metrics.connect_rate_limited.Inc();
       Handle(conn_.Reject(mqtt::ReasonCode::kConnectionRateExceeded));
       return;
@@ -268,11 +271,11 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     identity_.client_id = connect.client_id;
     const mqtt::ReasonCode verdict = server_.auth.Authenticate(connect, identity_);
     if (verdict != mqtt::ReasonCode::kSuccess) {
-      server_.metrics.auth_failures.Inc();
-      server_.RecordFailure(remote_ip_, now);
+      server_.metrics.auth_failures.Inc();  // the reserved attempt stays counted
       Handle(conn_.Reject(verdict));
       return;
     }
+    server_.ReleaseConnectAttempt(remote_ip_);
     if (connect.will && !server_.auth.MayPublish(identity_, connect.will->topic)) {
       server_.metrics.publish_denied.Inc();
       Handle(conn_.Reject(mqtt::ReasonCode::kNotAuthorized));
@@ -592,26 +595,29 @@ void MqttServer::Impl::Tick() {
   });
 }
 
-bool MqttServer::Impl::ConnectAllowed(const std::string& ip, SysTime now) {
+bool MqttServer::Impl::ReserveConnectAttempt(const std::string& ip, SysTime now) {
   std::lock_guard lock(failures_mutex);
   auto it = failures.find(ip);
-  if (it == failures.end()) return true;
-  if (now - it->second.start >= std::chrono::minutes(1)) {
-    failures.erase(it);
-    return true;
+  if (it == failures.end()) {
+    if (failures.size() >= 100000) failures.clear();  // bounded; a flood resets the windows
+    it = failures.emplace(ip, FailureWindow{}).first;
   }
-  return it->second.count < options.connect_failures_per_minute;
-}
-
-void MqttServer::Impl::RecordFailure(const std::string& ip, SysTime now) {
-  std::lock_guard lock(failures_mutex);
-  if (failures.size() >= 100000) failures.clear();  // bounded; a flood resets the windows
-  FailureWindow& w = failures[ip];
+  FailureWindow& w = it->second;
   if (w.count == 0 || now - w.start >= std::chrono::minutes(1)) {
     w.count = 0;
     w.start = now;
   }
+  if (w.count >= options.connect_failures_per_minute) return false;
   ++w.count;
+  return true;
+}
+
+void MqttServer::Impl::ReleaseConnectAttempt(const std::string& ip) {
+  std::lock_guard lock(failures_mutex);
+  auto it = failures.find(ip);
+  if (it == failures.end()) return;
+  if (it->second.count > 0) --it->second.count;
+  if (it->second.count == 0) failures.erase(it);
 }
 
 MqttServer::MqttServer(Broker& broker, Authenticator& auth, BrokerMetrics& metrics,
