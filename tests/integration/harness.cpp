@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -159,6 +160,8 @@ pid_t Spawn(const std::vector<std::string>& args, const std::map<std::string, st
   envp.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid == 0) {
+    // A test binary that crashes must not leave its servers running.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd >= 0) {
       ::dup2(fd, 1);
