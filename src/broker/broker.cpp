@@ -150,7 +150,7 @@ ConnectResult Broker::Connect(const ConnectRequest& request, Outlet* outlet, Sys
     }
   }
   for (const MessagePtr& will : wills) {
-    for (const auto& in : internal) in->handler(*will);
+    for (const auto& in : internal) in->handler(*will, nullptr);
   }
   return result;
 }
@@ -205,7 +205,7 @@ void Broker::Disconnect(const std::string& client_id, std::uint64_t generation, 
     }
   }
   for (const MessagePtr& will : wills) {
-    for (const auto& in : internal) in->handler(*will);
+    for (const auto& in : internal) in->handler(*will, nullptr);
   }
 }
 
@@ -244,18 +244,18 @@ void Broker::PublishWill(mqtt::Will will, const std::string& client_id, SysTime 
   out.push_back(MakeMessage(std::move(publish), client_id, now));
 }
 
-std::size_t Broker::Publish(const MessagePtr& message, SysTime now) {
-  return PublishUnlocked(message, now);
+std::size_t Broker::Publish(const MessagePtr& message, SysTime now, const AckToken& ack) {
+  return PublishUnlocked(message, now, ack);
 }
 
-std::size_t Broker::PublishUnlocked(const MessagePtr& message, SysTime now) {
+std::size_t Broker::PublishUnlocked(const MessagePtr& message, SysTime now, const AckToken& ack) {
   std::vector<std::shared_ptr<Internal>> internal;
   std::size_t reached = 0;
   {
     std::lock_guard lock(mutex_);
     PublishLocked(message, now, internal, reached);
   }
-  for (const auto& in : internal) in->handler(*message);
+  for (const auto& in : internal) in->handler(*message, ack);
   return reached;
 }
 
@@ -452,7 +452,7 @@ std::size_t Broker::PublishFromPlatform(std::string topic, std::string payload, 
   publish.payload = std::move(payload);
   publish.qos = qos;
   publish.retain = retain;
-  return PublishUnlocked(MakeMessage(std::move(publish), {}, now), now);
+  return PublishUnlocked(MakeMessage(std::move(publish), {}, now), now, nullptr);
 }
 
 void Broker::Tick(SysTime now) {
@@ -488,7 +488,7 @@ void Broker::Tick(SysTime now) {
   // Internal handlers see wills (platform devices go offline); not $SYS.
   for (const auto& in : internal) {
     for (const MessagePtr& m : messages) {
-      if (mqtt::TopicMatches(in->filter, m->topic)) in->handler(*m);
+      if (mqtt::TopicMatches(in->filter, m->topic)) in->handler(*m, nullptr);
     }
   }
 }

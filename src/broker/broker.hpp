@@ -108,7 +108,9 @@ struct SubscribeResult {
   std::vector<Delivery> retained;          // to send after the SUBACK
 };
 
-using InternalHandler = std::function<void(const Message&)>;
+// `ack` is set for an inbound QoS 1/2 message whose acknowledgement waits for the platform
+// (see AckLatch); null otherwise (QoS 0, wills, platform messages).
+using InternalHandler = std::function<void(const Message&, const AckToken& ack)>;
 
 class Broker {
  public:
@@ -130,7 +132,9 @@ class Broker {
                   bool publish_will, SysTime now);
 
   // Routes a message; returns the number of sessions and internal subscribers it reached.
-  std::size_t Publish(const MessagePtr& message, SysTime now);
+  // `ack` (optional) is handed to the internal subscribers; the caller drops its own copy
+  // after the call.
+  std::size_t Publish(const MessagePtr& message, SysTime now, const AckToken& ack = nullptr);
 
   SubscribeResult Subscribe(const std::string& client_id, std::uint64_t generation,
                             const mqtt::Subscribe& subscribe, SysTime now);
@@ -168,7 +172,7 @@ class Broker {
   struct Internal;
   void PublishLocked(const MessagePtr& message, SysTime now,
                      std::vector<std::shared_ptr<Internal>>& internal, std::size_t& reached);
-  std::size_t PublishUnlocked(const MessagePtr& message, SysTime now);
+  std::size_t PublishUnlocked(const MessagePtr& message, SysTime now, const AckToken& ack);
   void Enqueue(Session& session, Delivery delivery, SysTime now);
   void RemoveSession(Session& session);
   void PublishWill(mqtt::Will will, const std::string& client_id, SysTime now,

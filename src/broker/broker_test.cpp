@@ -375,8 +375,8 @@ TEST_F(BrokerTest, AclDeniesSubscribeAndFiltersWildcardDeliveries) {
 
 TEST_F(BrokerTest, PlatformHookReceivesAndPublishesWithoutTcp) {
   std::vector<std::string> seen;
-  auto id = broker_.AddInternalSubscriber("dev/+/telemetry",
-                                          [&](const Message& m) { seen.push_back(m.payload); });
+  auto id = broker_.AddInternalSubscriber(
+      "dev/+/telemetry", [&](const Message& m, const AckToken&) { seen.push_back(m.payload); });
   FakeOutlet a;
   auto gen = Connect("a", a);
   (void)Subscribe("a", gen, "dev/+/cmd");
@@ -388,6 +388,35 @@ TEST_F(BrokerTest, PlatformHookReceivesAndPublishesWithoutTcp) {
   broker_.RemoveInternalSubscriber(id);
   Publish("dev/1/telemetry", "t2", QoS::kAtLeastOnce);
   EXPECT_EQ(seen.size(), 1u);
+}
+
+TEST_F(BrokerTest, AckWaitsForTheInternalSubscriberThatKeepsTheToken) {
+  AckToken kept;
+  broker_.AddInternalSubscriber("dev/+/telemetry",
+                                [&](const Message&, const AckToken& ack) { kept = ack; });
+  std::vector<bool> acks;
+  {
+    auto ack = std::make_shared<AckLatch>([&](bool ok) { acks.push_back(ok); });
+    mqtt::Publish p;
+    p.topic = "dev/1/telemetry";
+    p.payload = "t";
+    p.qos = QoS::kAtLeastOnce;
+    broker_.Publish(MakeMessage(p, "c", now_), now_, ack);
+  }
+  EXPECT_TRUE(acks.empty()) << "acknowledged while the subscriber still holds the message";
+  kept->Fail();
+  kept.reset();
+  EXPECT_EQ(acks, std::vector<bool>{false});
+
+  acks.clear();
+  {
+    auto ack = std::make_shared<AckLatch>([&](bool ok) { acks.push_back(ok); });
+    mqtt::Publish p;
+    p.topic = "other/topic";
+    p.qos = QoS::kAtLeastOnce;
+    broker_.Publish(MakeMessage(p, "c", now_), now_, ack);
+  }
+  EXPECT_EQ(acks, std::vector<bool>{true}) << "no internal subscriber: acknowledged at once";
 }
 
 TEST_F(BrokerTest, UnsubscribeReportsWhetherTheSubscriptionExisted) {

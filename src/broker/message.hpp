@@ -5,7 +5,9 @@
 // Value types; a MessagePtr may be read from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +43,27 @@ struct Delivery {
 };
 
 bool Expired(const Message& message, SysTime now);
+
+// Holds back the acknowledgement of an inbound QoS 1/2 message until every internal
+// subscriber that needs it kept (the telemetry ingest) has finished with it. The publisher's
+// connection creates one per message; a subscriber that must commit first keeps a copy of
+// the AckToken and drops it when done (calling Fail() first if the message was not kept).
+// When the last copy goes, `done(ok)` runs, on whichever thread dropped it.
+class AckLatch {
+ public:
+  explicit AckLatch(std::function<void(bool ok)> done) : done_(std::move(done)) {}
+  ~AckLatch() {
+    if (done_) done_(ok_.load());
+  }
+  AckLatch(const AckLatch&) = delete;
+  AckLatch& operator=(const AckLatch&) = delete;
+  void Fail() { ok_ = false; }
+
+ private:
+  std::function<void(bool)> done_;
+  std::atomic<bool> ok_{true};
+};
+using AckToken = std::shared_ptr<AckLatch>;
 
 // The PUBLISH to send for `delivery` to a client speaking `version` (packet id unset); nullopt
 // when the message has expired. The expiry interval sent is the time left (5.0, 3.3.2.3.3).

@@ -23,6 +23,9 @@ using error_code = boost::system::error_code;
 
 constexpr std::uint32_t kNeverExpires = 0xFFFFFFFF;
 constexpr std::size_t kReadBufferSize = std::size_t{64} * 1024;
+// Inbound QoS 1/2 publishes a connection may have waiting for the platform before the shell
+// stops reading from it (3.1.1 clients have no receive maximum).
+constexpr std::size_t kMaxPendingAcks = 256;
 constexpr auto kCloseGrace = std::chrono::seconds(5);    // to flush a last packet on close
 constexpr auto kStalledWrite = std::chrono::seconds(5);  // a write this old: slow consumer
 
@@ -176,6 +179,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     o.topic_alias_maximum = server_.options.topic_alias_maximum;
     o.connect_timeout = std::chrono::duration_cast<Millis>(server_.options.connect_timeout);
     o.publish_filter = [this](const mqtt::Publish& p) { return FilterPublish(p); };
+    o.manual_acks = true;  // QoS 1/2 acknowledged when the platform has kept the message
     return o;
   }
 
@@ -216,7 +220,12 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     if (ec) return Lost();
     server_.metrics.bytes_in.Inc(n);
     Handle(conn_.OnBytes(std::string_view(buffer.data(), n), Now()));
-    if (!closed_ && !reading_stopped_) WaitRead();
+    if (closed_ || reading_stopped_) return;
+    if (conn_.PendingAcks() >= kMaxPendingAcks) {
+      read_paused_ = true;  // back-pressure: the platform is behind; CompleteAck resumes
+      return;
+    }
+    WaitRead();
   }
 
   // The peer went away (or the socket failed): the will is due.
@@ -238,7 +247,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
                      [&](mqtt::SendBytes& a) { QueueWrite(a.bytes); },
                      [&](mqtt::CloseConnection&) { CloseAfterFlush(); },
                      [&](mqtt::ConnectReceived& a) { OnConnect(std::move(a.connect)); },
-                     [&](mqtt::Published& a) { OnPublished(std::move(a.publish)); },
+                     [&](mqtt::Published& a) { OnPublished(std::move(a.publish), a.ack_deferred); },
                      [&](mqtt::SubscribeReceived& a) { OnSubscribe(a.subscribe); },
                      [&](mqtt::UnsubscribeReceived& a) { OnUnsubscribe(a.unsubscribe); },
                      [&](mqtt::PublishAcknowledged& a) {
@@ -307,10 +316,44 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     Pump();
   }
 
-  void OnPublished(mqtt::Publish publish) {
+  void OnPublished(mqtt::Publish publish, bool ack_deferred) {
+    if (!attached_) return;  // closed while earlier actions of the same read were handled
     server_.metrics.messages_in[static_cast<int>(publish.qos)]->Inc();
     const SysTime now = Now();
-    server_.broker.Publish(MakeMessage(std::move(publish), client_id_, now), now);
+    AckToken ack;
+    if (ack_deferred) {
+      ack = std::make_shared<AckLatch>([weak = weak_from_this(), id = publish.packet_id,
+                                        owner = std::this_thread::get_id()](bool ok) {
+        std::shared_ptr<Conn> self = weak.lock();
+        if (!self) return;
+        if (std::this_thread::get_id() == owner && self->in_publish_) {
+          self->sync_acks_.emplace_back(id, ok);  // nobody kept it: answered below
+          return;
+        }
+        asio::post(self->socket_.get_executor(), [self, id, ok] { self->CompleteAck(id, ok); });
+      });
+    }
+    in_publish_ = true;
+    server_.broker.Publish(MakeMessage(std::move(publish), client_id_, now), now, ack);
+    ack.reset();
+    in_publish_ = false;
+    while (!sync_acks_.empty()) {
+      const auto [id, ok] = sync_acks_.front();
+      sync_acks_.erase(sync_acks_.begin());
+      CompleteAck(id, ok);
+    }
+  }
+
+  // The platform kept (or failed to keep) inbound message `id`: acknowledge it, and read
+  // again if reading was paused for too many unacknowledged messages.
+  void CompleteAck(std::uint16_t id, bool ok) {
+    if (closed_) return;
+    Handle(conn_.Acknowledge(id, ok));
+    if (read_paused_ && conn_.PendingAcks() < kMaxPendingAcks / 2 && !closed_ &&
+        !reading_stopped_) {
+      read_paused_ = false;
+      WaitRead();
+    }
   }
 
   void OnSubscribe(const mqtt::Subscribe& subscribe) {
@@ -522,6 +565,9 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   bool closing_ = false;
   bool closed_ = false;
   bool reading_stopped_ = false;
+  bool read_paused_ = false;  // too many publishes waiting for their acknowledgement
+  bool in_publish_ = false;   // inside OnPublished's call to Broker::Publish
+  std::vector<std::pair<std::uint16_t, bool>> sync_acks_;
   bool peer_gone_ = false;
   std::size_t drops_since_write_ = 0;
   std::chrono::steady_clock::time_point write_started_{};

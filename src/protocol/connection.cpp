@@ -315,6 +315,16 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
         return;
       }
       puback.reason_code = ack_code;
+      if (options_.manual_acks) {
+        if (!refused && !AdmitDeferred(out)) return;
+        pending_acks_.push_back(PendingAck{id, QoS::kAtLeastOnce, ack_code, refused});
+        if (refused) {
+          FlushAcks(out);
+        } else {
+          out.push_back(Published{std::move(publish), true});
+        }
+        return;
+      }
       if (!refused) out.push_back(Published{std::move(publish)});
       SendPacket(puback, out);
       return;
@@ -323,7 +333,11 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
       Pubrec pubrec;
       pubrec.packet_id = id;
       if (inbound_qos2_.contains(id)) {
-        SendPacket(pubrec, out);  // a re-send: acknowledge again, deliver once (MQTT-4.3.3-9)
+        // A re-send: acknowledge again, deliver once (MQTT-4.3.3-9). While its deferred
+        // PUBREC is still pending, that PUBREC is the answer.
+        const bool pending = std::any_of(pending_acks_.begin(), pending_acks_.end(),
+                                         [id](const PendingAck& a) { return a.packet_id == id; });
+        if (!pending) SendPacket(pubrec, out);
         return;
       }
       if (inbound_qos2_.size() >= options_.receive_maximum) {
@@ -332,12 +346,65 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
       }
       pubrec.reason_code = ack_code;
       // A refused QoS 2 flow ends at the PUBREC in 5.0; 3.1.1 completes it and drops the message.
+      if (options_.manual_acks && !refused && !AdmitDeferred(out)) return;
       if (!refused || version_ != ProtocolVersion::kV5) inbound_qos2_.insert(id);
+      if (options_.manual_acks) {
+        pending_acks_.push_back(PendingAck{id, QoS::kExactlyOnce, ack_code, refused});
+        if (refused) {
+          FlushAcks(out);
+        } else {
+          out.push_back(Published{std::move(publish), true});
+        }
+        return;
+      }
       if (!refused) out.push_back(Published{std::move(publish)});
       SendPacket(pubrec, out);
       return;
     }
   }
+}
+
+bool Connection::AdmitDeferred(Actions& out) {
+  if (version_ == ProtocolVersion::kV5 && pending_acks_.size() >= options_.receive_maximum) {
+    Violation(ReasonCode::kReceiveMaximumExceeded, "more unacknowledged publishes than allowed",
+              out);
+    return false;
+  }
+  return true;
+}
+
+void Connection::FlushAcks(Actions& out) {
+  while (!pending_acks_.empty() && pending_acks_.front().ready) {
+    const PendingAck a = pending_acks_.front();
+    pending_acks_.pop_front();
+    if (a.qos == QoS::kAtLeastOnce) {
+      Puback puback;
+      puback.packet_id = a.packet_id;
+      puback.reason_code = a.reason_code;
+      SendPacket(puback, out);
+    } else {
+      Pubrec pubrec;
+      pubrec.packet_id = a.packet_id;
+      pubrec.reason_code = a.reason_code;
+      SendPacket(pubrec, out);
+    }
+  }
+}
+
+Actions Connection::Acknowledge(std::uint16_t packet_id, bool ok) {
+  Actions out;
+  if (state_ != State::kConnected) return out;
+  auto it = std::find_if(
+      pending_acks_.begin(), pending_acks_.end(),
+      [packet_id](const PendingAck& a) { return a.packet_id == packet_id && !a.ready; });
+  if (it == pending_acks_.end()) return out;
+  if (!ok) {
+    out = Close(ReasonCode::kImplementationSpecificError);
+    return out;
+  }
+  it->ready = true;
+  FlushAcks(out);
+  return out;
 }
 
 Result<std::uint16_t> Connection::Publish(mqtt::Publish message, Actions& out) {

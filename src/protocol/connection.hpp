@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -41,6 +42,12 @@ struct ConnectionOptions {
   // carries the code; in 3.1.1 the client still gets a positive acknowledgement
   // (MQTT-3.3.5-2). Unset: every PUBLISH is accepted with success.
   std::function<ReasonCode(const Publish&)> publish_filter;
+  // When set, accepted inbound QoS 1/2 publishes are not acknowledged automatically: their
+  // Published event carries `ack_deferred`, and the PUBACK/PUBREC goes out when the caller
+  // calls Acknowledge (after the message is durably handled). Acknowledgements are sent in
+  // the order the publishes arrived (MQTT 4.6). Deferred QoS 1 and 2 publishes together may
+  // not exceed receive_maximum for a 5.0 client.
+  bool manual_acks = false;
 };
 
 // Actions, in the order the shell must carry them out.
@@ -53,6 +60,7 @@ struct ConnectReceived {  // answer with Accept() or Reject()
 };
 struct Published {  // an inbound application message (topic alias already resolved)
   Publish publish;
+  bool ack_deferred = false;  // manual_acks: answer with Acknowledge(publish.packet_id, ...)
 };
 struct SubscribeReceived {  // answer with Send(Suback)
   Subscribe subscribe;
@@ -103,6 +111,12 @@ class Connection {
   Status Send(const Packet& packet, Actions& out);
   // Server-initiated close: DISCONNECT with `reason` in 5.0, then close.
   Actions Close(ReasonCode reason);
+  // Completes a deferred acknowledgement (manual_acks). `ok` false: the message could not be
+  // kept — the connection is closed without acknowledging it, so the client sends it again.
+  // Unknown ids (the connection was reset) are ignored.
+  Actions Acknowledge(std::uint16_t packet_id, bool ok);
+  // Inbound publishes accepted but not yet acknowledged (manual_acks).
+  std::size_t PendingAcks() const { return pending_acks_.size(); }
 
   State state() const { return state_; }
   ProtocolVersion version() const { return version_; }
@@ -133,6 +147,16 @@ class Connection {
   std::size_t held_bytes_ = 0;
   Status held_error_;
 
+  struct PendingAck {
+    std::uint16_t packet_id = 0;
+    QoS qos = QoS::kAtLeastOnce;
+    std::uint8_t reason_code = 0;
+    bool ready = false;
+  };
+  void FlushAcks(Actions& out);
+  bool AdmitDeferred(Actions& out);
+
+  std::deque<PendingAck> pending_acks_;                 // manual_acks, in arrival order
   std::set<std::uint16_t> inbound_qos2_;                // PUBREC sent, awaiting PUBREL
   std::map<std::uint16_t, std::string> topic_aliases_;  // inbound alias -> topic
   std::map<std::uint16_t, OutboundStage> outbound_;     // in-flight outbound QoS 1/2

@@ -262,6 +262,86 @@ TEST(ConnectionLimits, ReceiveMaximumExceeded) {
   EXPECT_EQ(std::get<Disconnect>(Sent(a, kV5).at(0)).reason_code, 0x93);
 }
 
+// manual_acks: the PUBACK/PUBREC waits for Acknowledge and keeps the arrival order.
+class ManualAckTest : public ConnectionTest {
+ protected:
+  ManualAckTest() {
+    options_.manual_acks = true;
+    options_.receive_maximum = 3;
+    conn_ = Connection(options_, now_);
+  }
+};
+
+TEST_F(ManualAckTest, Qos1AckWaitsAndKeepsOrder) {
+  Connected(kConnectV5, kV5);
+  Actions a = Feed("32 07 00 01 74 00 01 00 78");  // QoS 1, id 1
+  ASSERT_EQ(All<Published>(a).size(), 1u);
+  EXPECT_TRUE(All<Published>(a)[0].ack_deferred);
+  EXPECT_TRUE(Sent(a, kV5).empty()) << "acknowledged before the caller said so";
+  Feed("32 07 00 01 74 00 02 00 78");  // id 2
+  EXPECT_EQ(conn_.PendingAcks(), 2u);
+
+  a = conn_.Acknowledge(2, true);  // the second finishes first: nothing may overtake id 1
+  EXPECT_TRUE(Sent(a, kV5).empty());
+  a = conn_.Acknowledge(1, true);
+  auto sent = Sent(a, kV5);
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(std::get<Puback>(sent[0]).packet_id, 1);
+  EXPECT_EQ(std::get<Puback>(sent[1]).packet_id, 2);
+  EXPECT_EQ(conn_.PendingAcks(), 0u);
+  EXPECT_TRUE(Sent(conn_.Acknowledge(1, true), kV5).empty()) << "a second ack for the same id";
+}
+
+TEST_F(ManualAckTest, Qos2PubrecWaitsAndADuplicateIsNotAnswered) {
+  Connected(kConnectV5, kV5);
+  Actions a = Feed("34 07 00 01 74 00 05 00 78");
+  ASSERT_EQ(All<Published>(a).size(), 1u);
+  EXPECT_TRUE(Sent(a, kV5).empty());
+  a = Feed("3C 07 00 01 74 00 05 00 78");  // DUP while the PUBREC is pending
+  EXPECT_TRUE(All<Published>(a).empty());
+  EXPECT_TRUE(Sent(a, kV5).empty());
+  a = conn_.Acknowledge(5, true);
+  EXPECT_EQ(std::get<Pubrec>(Sent(a, kV5).at(0)).packet_id, 5);
+  a = Feed("62 02 00 05");
+  EXPECT_EQ(std::get<Pubcomp>(Sent(a, kV5).at(0)).reason_code, 0);
+}
+
+TEST_F(ManualAckTest, FailedAckClosesWithoutAcknowledging) {
+  Connected(kConnectV5, kV5);
+  Feed("32 07 00 01 74 00 01 00 78");
+  Actions a = conn_.Acknowledge(1, false);
+  EXPECT_TRUE(Closes(a));
+  for (const Packet& p : Sent(a, kV5)) {
+    EXPECT_FALSE(std::holds_alternative<Puback>(p)) << "a message that was not kept was acked";
+  }
+}
+
+TEST_F(ManualAckTest, RefusedPublishIsAnsweredInOrder) {
+  options_.publish_filter = [](const Publish& p) {
+    return p.topic == "no" ? ReasonCode::kNotAuthorized : ReasonCode::kSuccess;
+  };
+  conn_ = Connection(options_, now_);
+  Connected(kConnectV5, kV5);
+  Feed("32 07 00 01 74 00 01 00 78");                 // accepted, pending
+  Actions a = Feed("32 08 00 02 6E 6F 00 02 00 78");  // "no", id 2: refused
+  EXPECT_TRUE(All<Published>(a).empty());
+  EXPECT_TRUE(Sent(a, kV5).empty()) << "the refusal overtook the pending ack";
+  auto sent = Sent(conn_.Acknowledge(1, true), kV5);
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(std::get<Puback>(sent[1]).packet_id, 2);
+  EXPECT_EQ(std::get<Puback>(sent[1]).reason_code, 0x87);
+}
+
+TEST_F(ManualAckTest, V5ClientBeyondReceiveMaximumIsDisconnected) {
+  Connected(kConnectV5, kV5);
+  Feed("32 07 00 01 74 00 01 00 78");
+  Feed("32 07 00 01 74 00 02 00 78");
+  Feed("32 07 00 01 74 00 03 00 78");
+  Actions a = Feed("32 07 00 01 74 00 04 00 78");
+  ASSERT_EQ(All<ProtocolViolation>(a).size(), 1u);
+  EXPECT_EQ(All<ProtocolViolation>(a)[0].reason, ReasonCode::kReceiveMaximumExceeded);
+}
+
 TEST_F(ConnectionTest, TopicAliases) {
   Connected(kConnectV5, kV5);
   Actions a = Feed("30 LL 00 03 61 2F 62 03 23 00 01 78");  // "a/b", alias 1
