@@ -39,6 +39,7 @@ constexpr std::array<Row, kActionCount> kTable{{
   {Action::kDeviceUpdate,       "device.update",       "Change a device (name, pit, status)", {A, O, N, N}},
   {Action::kDeviceRotateSecret, "device.rotate_secret", "Issue a new device secret",          {A, O, N, N}},
   {Action::kDeviceDelete,       "device.delete",       "Retire or purge a device",            {A, O, N, N}},
+  {Action::kTelemetryRead,      "telemetry.read",      "Read readings, statistics, events",   {A, O, O, N}},
 }};
 // clang-format on
 

@@ -41,8 +41,9 @@ enum class Action {
   kDeviceUpdate,
   kDeviceRotateSecret,
   kDeviceDelete,
+  kTelemetryRead,
 };
-inline constexpr int kActionCount = static_cast<int>(Action::kDeviceDelete) + 1;
+inline constexpr int kActionCount = static_cast<int>(Action::kTelemetryRead) + 1;
 
 enum class Grant {
   kNone,  // never
