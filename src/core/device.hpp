@@ -55,6 +55,14 @@ struct Device {
   SysTime updated_at{};
 };
 
+// A device's presence as persisted now and then (PresenceTracker keeps the live state).
+struct PresenceRecord {
+  DeviceId id;
+  bool online = false;
+  std::optional<SysTime> last_seen;
+  std::string firmware_version;
+};
+
 inline constexpr int kTrialDays = 30;
 
 // [A-Za-z0-9._-]{1,64}

@@ -107,6 +107,9 @@ class DeviceStore {
   // reserved and its history is kept. `purge` removes the row (and, later, its history) and
   // frees the uid. DEVICE_HAS_CHILDREN while outlets still hang off a gateway.
   virtual Status DeleteDevice(const Scope& scope, DeviceId id, bool purge) = 0;
+  // Stores online, last_seen and firmware of many devices in one transaction (platform
+  // bookkeeping: not tenant-scoped, not audited, does not touch updated_at).
+  virtual Status SavePresence(const std::vector<PresenceRecord>& records) = 0;
 };
 
 // Everything the core reads and writes, as one bundle of references.

@@ -144,7 +144,8 @@ class TelemetryStore {
   virtual Result<std::vector<Reading>> Raw(DeviceId device, std::span<const std::string> metrics,
                                            std::int64_t from_ms, std::int64_t to_ms,
                                            std::size_t limit) = 0;
-  // The newest stored reading per metric of each device (to warm the latest-value cache).
+  // The newest valid stored reading per metric of each device (to warm the latest-value
+  // cache); metrics with only flagged readings are absent.
   virtual Result<std::vector<LatestValue>> Latest(std::span<const DeviceId> devices) = 0;
   // Metric names stored for a device.
   virtual Result<std::vector<std::string>> Metrics(DeviceId device) = 0;

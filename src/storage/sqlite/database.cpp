@@ -45,6 +45,10 @@ Status Stmt::Run() {
   }
 }
 
+void Stmt::Reset() {
+  sqlite3_reset(stmt_);
+}
+
 std::int64_t Stmt::Int(int col) const {
   return sqlite3_column_int64(stmt_, col);
 }

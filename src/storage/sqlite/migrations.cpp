@@ -135,6 +135,58 @@ CREATE TABLE mqtt_sessions (
   blob      BLOB NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+      {4, "telemetry", R"sql(
+-- Time series (src/storage/sqlite/telemetry_store.hpp). No foreign keys to devices: a
+-- retired device keeps its history; PurgeDevice removes it.
+CREATE TABLE metric_names (
+  id   INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+-- Every reading, valid or flagged (flags bit 0: out of range).
+CREATE TABLE readings (
+  device_id INTEGER NOT NULL,
+  metric_id INTEGER NOT NULL,
+  ts        INTEGER NOT NULL,
+  value     REAL NOT NULL,
+  flags     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (device_id, metric_id, ts)
+) WITHOUT ROWID;
+-- Roll-ups of the valid readings in [bucket_ts, bucket_ts + 1 min / 1 h); last_value is the
+-- value of the reading with the greatest ts (last_ts) in the bucket.
+CREATE TABLE rollup_minute (
+  device_id   INTEGER NOT NULL,
+  metric_id   INTEGER NOT NULL,
+  bucket_ts   INTEGER NOT NULL,
+  n           INTEGER NOT NULL,
+  min_value   REAL NOT NULL,
+  max_value   REAL NOT NULL,
+  sum_value   REAL NOT NULL,
+  last_value  REAL NOT NULL,
+  last_ts     INTEGER NOT NULL,
+  PRIMARY KEY (device_id, metric_id, bucket_ts)
+) WITHOUT ROWID;
+CREATE TABLE rollup_hour (
+  device_id   INTEGER NOT NULL,
+  metric_id   INTEGER NOT NULL,
+  bucket_ts   INTEGER NOT NULL,
+  n           INTEGER NOT NULL,
+  min_value   REAL NOT NULL,
+  max_value   REAL NOT NULL,
+  sum_value   REAL NOT NULL,
+  last_value  REAL NOT NULL,
+  last_ts     INTEGER NOT NULL,
+  PRIMARY KEY (device_id, metric_id, bucket_ts)
+) WITHOUT ROWID;
+CREATE TABLE device_events (
+  id          INTEGER PRIMARY KEY,
+  device_id   INTEGER NOT NULL,
+  workshop_id INTEGER NOT NULL,
+  ts          INTEGER NOT NULL,
+  type        TEXT NOT NULL,
+  detail      TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX device_events_device ON device_events (device_id, id);
+)sql"},
   };
   return kMigrations;
 }

@@ -767,6 +767,26 @@ Result<core::Device> SqliteStore::UpdateDevice(const Scope& scope, const core::D
   return GetDeviceLocked(scope, d.uid);
 }
 
+Status SqliteStore::SavePresence(const std::vector<core::PresenceRecord>& records) {
+  if (records.empty()) return Ok{};
+  Timed t(*this, "device.presence");
+  Transaction tx(*db_);
+  SW_TRY(tx.Begin());
+  for (const core::PresenceRecord& r : records) {
+    SW_ASSIGN_OR_RETURN(
+        Stmt st,
+        db_->Prepare("UPDATE devices SET online = ?1, last_seen = COALESCE(?2, last_seen), "
+                     "firmware_version = CASE WHEN ?3 = '' THEN firmware_version ELSE ?3 END "
+                     "WHERE id = ?4"));
+    st.Bind(1, r.online);
+    st.Bind(2, r.last_seen ? std::optional<std::int64_t>(ToUnixMillis(*r.last_seen))
+                           : std::nullopt);
+    st.Bind(3, r.firmware_version).Bind(4, r.id.value);
+    SW_TRY(st.Run());
+  }
+  return tx.Commit();
+}
+
 Status SqliteStore::DeleteDevice(const Scope& scope, core::DeviceId id, bool purge) {
   Timed t(*this, "device.delete");
   {

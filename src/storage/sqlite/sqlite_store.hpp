@@ -78,6 +78,7 @@ class SqliteStore final : public core::WorkshopStore,
                                                const core::DeviceFilter& filter,
                                                core::PageRequest page) override;
   Result<core::Device> UpdateDevice(const core::Scope& scope, const core::Device& d) override;
+  Status SavePresence(const std::vector<core::PresenceRecord>& records) override;
   Status DeleteDevice(const core::Scope& scope, core::DeviceId id, bool purge) override;
 
  private:
