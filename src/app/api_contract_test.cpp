@@ -38,7 +38,8 @@ std::set<std::string> RouteKeys() {
   auto& p = **platform;
   http::Router router({p.auth(), p.store(), p.metrics(), p.clock()});
   http::RegisterApi(router, {p.auth(), p.tenancy(), p.devices(), p.store(), p.metrics(),
-                             [] { return Status(Ok{}); }, kOpenApiJson});
+                             [] { return Status(Ok{}); }, kOpenApiJson, &p.ingest(), &p.telemetry(),
+                             &p.presence(), &p.clock()});
   std::set<std::string> keys;
   for (const auto& r : router.routes()) keys.insert(r.method + " " + r.pattern);
   return keys;

@@ -113,8 +113,57 @@ int PermissionsCommand(const Args&, const Env&) {
   return 0;
 }
 
+// The demo's devices: a sensor node per pit and a gateway with two outlets. Their secrets go
+// to `path` (one "uid secret kind" line each) for the demo publisher (scripts/demo_devices.sh).
+bool RegisterDemoDevices(Platform& platform, WorkshopId ws, const std::vector<core::Pit>& pits,
+                         const std::string& path) {
+  const auto system = core::TenancyService::System();
+  std::vector<core::DeviceDraft> drafts;
+  for (const core::Pit& pit : pits) {
+    core::DeviceDraft d;
+    d.uid = "DEMO-NODE-" + std::to_string(pit.number);
+    d.kind = core::DeviceKind::kSensorNode;
+    d.pit_id = pit.id;
+    d.name = "Climate node, " + pit.name;
+    d.report_interval_s = 5;
+    drafts.push_back(d);
+  }
+  core::DeviceDraft gateway;
+  gateway.uid = "DEMO-CCU-1";
+  gateway.kind = core::DeviceKind::kGateway;
+  gateway.name = "Main breaker gateway";
+  gateway.report_interval_s = 5;
+  drafts.push_back(gateway);
+  for (int address : {1, 2}) {
+    core::DeviceDraft outlet;
+    outlet.kind = core::DeviceKind::kOutlet;
+    outlet.parent_uid = "DEMO-CCU-1";
+    outlet.radio_address = address;
+    outlet.name = address == 1 ? "Heater and lamp" : "Compressor";
+    outlet.report_interval_s = 5;
+    drafts.push_back(outlet);
+  }
+  std::string lines;
+  for (const core::DeviceDraft& d : drafts) {
+    auto r = platform.devices().Register(system, ws, d);
+    if (!r.ok()) {
+      std::fprintf(stderr, "sitewatch demo: %s\n", r.error().message.c_str());
+      return false;
+    }
+    lines += r->device.uid + " " + r->secret + " " +
+             std::string(core::DeviceKindName(r->device.kind)) + "\n";
+  }
+  if (path.empty()) return true;
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f || std::fputs(lines.c_str(), f) < 0 || std::fclose(f) != 0) {
+    std::fprintf(stderr, "sitewatch demo: cannot write %s\n", path.c_str());
+    return false;
+  }
+  return true;
+}
+
 int DemoCommand(const Args& args, const Env& env) {
-  auto loaded = Load(args, env, {}, "demo");
+  auto loaded = Load(args, env, {"--devices-file"}, "demo");
   if (!loaded || !NoPositional(loaded->settings, "demo")) return 2;
   auto platform = OpenPlatform(loaded->settings, "demo");
   if (!platform) return 1;
@@ -149,17 +198,25 @@ int DemoCommand(const Args& args, const Env& env) {
     std::fprintf(stderr, "sitewatch demo: %s\n", ws.error().message.c_str());
     return 1;
   }
+  std::vector<core::Pit> pits;
   for (int n = 1; n <= 3; ++n) {
     core::PitDraft pit;
     pit.number = n;
     pit.name = "Pit " + std::to_string(n);
     pit.description = n == 3 ? "Sanding and prep bay" : "PPF application bay";
-    if (auto r = svc.CreatePit(system, ws->id, pit); !r.ok()) {
+    auto r = svc.CreatePit(system, ws->id, pit);
+    if (!r.ok()) {
       std::fprintf(stderr, "sitewatch demo: %s\n", r.error().message.c_str());
       return 1;
     }
+    pits.push_back(*r);
   }
-  std::printf("Demo workshop \"%s\" (id %lld) with 3 pits\n", ws->name.c_str(),
+  auto devices_file = loaded->extra.find("--devices-file");
+  if (!RegisterDemoDevices(*platform, ws->id, pits,
+                           devices_file == loaded->extra.end() ? "" : devices_file->second)) {
+    return 1;
+  }
+  std::printf("Demo workshop \"%s\" (id %lld) with 3 pits and 6 devices\n", ws->name.c_str(),
               static_cast<long long>(ws->id.value));
   for (auto [name, role] :
        {std::pair{"demo-owner", core::Role::kOwner}, std::pair{"demo-staff", core::Role::kStaff}}) {

@@ -85,4 +85,12 @@ bool DeviceAuthenticator::MayReceive(const broker::ClientIdentity& identity,
   return Owns(identity, DeviceTopicUid(topic));
 }
 
+void DeviceAuthenticator::Connected(const broker::ClientIdentity& identity) {
+  if (!identity.anonymous && connection_hook_) connection_hook_(identity.username, true);
+}
+
+void DeviceAuthenticator::Disconnected(const broker::ClientIdentity& identity) {
+  if (!identity.anonymous && connection_hook_) connection_hook_(identity.username, false);
+}
+
 }  // namespace sw::app

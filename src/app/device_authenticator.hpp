@@ -11,6 +11,7 @@
 // Thread-safe: the parent cache has its own mutex; the rest is stateless.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -30,6 +31,14 @@ class DeviceAuthenticator final : public broker::Authenticator {
   bool MayPublish(const broker::ClientIdentity& identity, std::string_view topic) override;
   bool MaySubscribe(const broker::ClientIdentity& identity, std::string_view filter) override;
   bool MayReceive(const broker::ClientIdentity& identity, std::string_view topic) override;
+  void Connected(const broker::ClientIdentity& identity) override;
+  void Disconnected(const broker::ClientIdentity& identity) override;
+
+  // Told when a device's MQTT connection opens (true) or closes (false). Set before the
+  // broker starts.
+  void SetConnectionHook(std::function<void(const std::string& uid, bool connected)> hook) {
+    connection_hook_ = std::move(hook);
+  }
 
  private:
   // Whether `identity` (a device) may use topics of device `uid`: itself, or its outlet.
@@ -39,6 +48,7 @@ class DeviceAuthenticator final : public broker::Authenticator {
   core::DeviceService& devices_;
   const Clock& clock_;
   const bool allow_anonymous_;
+  std::function<void(const std::string&, bool)> connection_hook_;
 
   struct Parent {
     std::string uid;

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "common/log.hpp"
 #include "common/strings.hpp"
 
 namespace sw::app {
@@ -89,7 +90,41 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Settings& settings) {
                                                  p->clock_, auth_config);
   p->tenancy_ = std::make_unique<core::TenancyService>(p->store_->Stores(), *p->crypto_, p->clock_);
   p->devices_ = std::make_unique<core::DeviceService>(p->store_->Stores(), *p->crypto_, p->clock_);
+
+  storage::sqlite::SqliteTelemetryStore::Options ts_options;
+  ts_options.busy_timeout_ms = static_cast<int>(settings.storage_sqlite_busy_timeout_ms);
+  ts_options.durable_sync = settings.storage_sqlite_durable_sync;
+  SW_ASSIGN_OR_RETURN(p->telemetry_store_, storage::sqlite::SqliteTelemetryStore::Open(
+                                               DatabasePath(settings), ts_options, &p->metrics_));
+  core::IngestOptions ingest_options;
+  ingest_options.custom_metric_cap = static_cast<std::size_t>(settings.telemetry_custom_metric_cap);
+  ingest_options.max_queued_readings =
+      static_cast<std::size_t>(settings.telemetry_max_queued_readings);
+  p->ingest_ = std::make_unique<core::IngestService>(*p->telemetry_store_, p->clock_, p->metrics_,
+                                                     ingest_options);
+  p->presence_ = std::make_unique<core::PresenceTracker>(
+      std::chrono::seconds(settings.devices_offline_after_s));
+  p->telemetry_ = std::make_unique<core::TelemetryService>(
+      p->store_->Stores(), *p->telemetry_store_, *p->ingest_, *p->presence_);
   return p;
+}
+
+Status Platform::ApplyRetention() {
+  constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
+  const std::int64_t now = ToUnixMillis(clock_.Now());
+  core::RetentionPolicy policy;
+  policy.raw_before_ms = now - settings_.telemetry_retention_raw_days * kDayMs;
+  policy.minute_before_ms = now - settings_.telemetry_retention_minute_days * kDayMs;
+  if (settings_.telemetry_retention_hour_days > 0) {
+    policy.hour_before_ms = now - settings_.telemetry_retention_hour_days * kDayMs;
+  }
+  SW_ASSIGN_OR_RETURN(auto result, telemetry_store_->ApplyRetention(policy));
+  if (result.raw_deleted + result.minute_deleted + result.hour_deleted > 0) {
+    log::Info("telemetry retention", {{"raw_deleted", std::to_string(result.raw_deleted)},
+                                      {"minute_deleted", std::to_string(result.minute_deleted)},
+                                      {"hour_deleted", std::to_string(result.hour_deleted)}});
+  }
+  return Ok{};
 }
 
 }  // namespace sw::app

@@ -11,10 +11,14 @@
 #include "common/metrics.hpp"
 #include "core/auth_service.hpp"
 #include "core/device_service.hpp"
+#include "core/ingest.hpp"
+#include "core/presence.hpp"
+#include "core/telemetry_service.hpp"
 #include "core/tenancy_service.hpp"
 #include "security/crypto.hpp"
 #include "security/jwt.hpp"
 #include "storage/sqlite/sqlite_store.hpp"
+#include "storage/sqlite/telemetry_store.hpp"
 
 namespace sw::app {
 
@@ -32,6 +36,13 @@ class Platform {
   core::TenancyService& tenancy() { return *tenancy_; }
   core::DeviceService& devices() { return *devices_; }
   core::Crypto& crypto() { return *crypto_; }
+  core::TelemetryStore& telemetry_store() { return *telemetry_store_; }
+  // The ingest pipeline; serve starts its writer (Start) and stops it (Stop).
+  core::IngestService& ingest() { return *ingest_; }
+  core::PresenceTracker& presence() { return *presence_; }
+  core::TelemetryService& telemetry() { return *telemetry_; }
+  // Deletes readings and roll-ups past their retention (telemetry.retention_*).
+  Status ApplyRetention();
 
   static std::string DatabasePath(const Settings& s) { return s.data_dir + "/sitewatch.db"; }
 
@@ -47,6 +58,10 @@ class Platform {
   std::unique_ptr<core::AuthService> auth_;
   std::unique_ptr<core::TenancyService> tenancy_;
   std::unique_ptr<core::DeviceService> devices_;
+  std::unique_ptr<storage::sqlite::SqliteTelemetryStore> telemetry_store_;
+  std::unique_ptr<core::IngestService> ingest_;
+  std::unique_ptr<core::PresenceTracker> presence_;
+  std::unique_ptr<core::TelemetryService> telemetry_;
 };
 
 // Creates `dir` (mode 0700) if missing.

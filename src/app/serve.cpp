@@ -7,6 +7,9 @@
 
 #include "app/commands.hpp"
 #include "app/device_authenticator.hpp"
+#include "app/device_bridge.hpp"
+#include "app/jobs.hpp"
+#include "app/live_wiring.hpp"
 #include "app/platform.hpp"
 #include "app/settings.hpp"
 #include "broker/auth.hpp"
@@ -147,6 +150,40 @@ int Serve(const Args& args, const Env& env) {
   mqtt_options.publish_rate_per_s = static_cast<std::uint32_t>(settings.mqtt_publish_rate_per_s);
   mqtt_options.connect_failures_per_minute =
       static_cast<std::uint32_t>(settings.mqtt_connect_failures_per_minute);
+  http::ServerOptions options;
+  options.address = settings.http_address;
+  options.port = static_cast<std::uint16_t>(settings.http_port);
+  options.threads = static_cast<int>(settings.http_threads);
+  options.body_limit = static_cast<std::size_t>(settings.http_body_limit_bytes);
+  options.idle_timeout = std::chrono::seconds(settings.http_idle_timeout_s);
+  options.max_connections = static_cast<std::size_t>(settings.http_max_connections);
+  // The live-event hub (/api/v1/ws, docs/LIVE.md) is fed by the ingest writer and presence.
+  const auto live_hub = WireLiveEvents(*platform, options);
+  ConnectLiveProducers(*platform, *live_hub);
+
+  // The device data path: broker -> bridge -> ingest (writer thread) -> telemetry store.
+  platform->ingest().Start();
+  struct StopIngest {  // on every way out, before the hub it feeds goes away
+    Platform& platform;
+    ~StopIngest() { platform.ingest().Stop(); }
+  } stop_ingest{*platform};
+  DeviceBridge bridge(broker, authenticator, platform->store(), platform->ingest(),
+                      platform->presence(), platform->clock(), platform->metrics());
+  bridge.Start();
+  PeriodicJobs jobs;
+  jobs.Add("presence.sweep", std::chrono::seconds(1),
+           [&platform] { platform->presence().Sweep(platform->clock().Now()); });
+  jobs.Add("presence.flush", std::chrono::seconds(15), [&bridge] { bridge.FlushPresence(); });
+  jobs.Add(
+      "telemetry.retention", std::chrono::hours(1),
+      [&platform] {
+        if (auto s = platform->ApplyRetention(); !s.ok()) {
+          log::Warn("telemetry retention failed", {{"error", s.error().message}});
+        }
+      },
+      std::chrono::minutes(1));
+  jobs.Start();
+
   broker::MqttServer mqtt(broker, authenticator, broker_metrics, platform->clock(), mqtt_options);
   auto mqtt_port = mqtt.Listen();
   if (!mqtt_port.ok()) {
@@ -168,16 +205,10 @@ int Serve(const Args& args, const Env& env) {
                                     }
                                     return Ok{};
                                   },
-                                  kOpenApiJson});
+                                  kOpenApiJson, &platform->ingest(), &platform->telemetry(),
+                                  &platform->presence(), &platform->clock()});
   const http::StaticFiles console(settings.http_web_root);
   router.SetFallback([&console](const http::Request& req) { return console.Serve(req); });
-  http::ServerOptions options;
-  options.address = settings.http_address;
-  options.port = static_cast<std::uint16_t>(settings.http_port);
-  options.threads = static_cast<int>(settings.http_threads);
-  options.body_limit = static_cast<std::size_t>(settings.http_body_limit_bytes);
-  options.idle_timeout = std::chrono::seconds(settings.http_idle_timeout_s);
-  options.max_connections = static_cast<std::size_t>(settings.http_max_connections);
   http::HttpServer server(router, platform->metrics(), options);
   auto port = server.Listen();
   if (!port.ok()) {
@@ -208,6 +239,9 @@ int Serve(const Args& args, const Env& env) {
   mqtt.Shutdown();
   server.Wait();
   mqtt.Wait();
+  jobs.Stop();
+  bridge.Stop();              // a last presence flush
+  platform->ingest().Stop();  // writes what is still queued
   if (auto s = broker.SaveSessions(platform->clock().Now()); !s.ok()) {
     log::Warn("saving MQTT sessions on shutdown failed", {{"error", s.error().message}});
   }

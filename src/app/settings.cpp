@@ -161,6 +161,22 @@ std::vector<OptionSpec> BuildOptionTable() {
       Enum("storage.backend", "sqlite", {"sqlite"}, &S::storage_backend, "Database backend"),
       Int("storage.sqlite_busy_timeout_ms", 5000, 0, 600000, &S::storage_sqlite_busy_timeout_ms,
           "How long SQLite waits for a lock before failing, in milliseconds"),
+      Bool("storage.sqlite_durable_sync", true, &S::storage_sqlite_durable_sync,
+           "fsync each telemetry commit (survives power loss); false: survives a crash only"),
+
+      Int("telemetry.retention_raw_days", 30, 1, 36500, &S::telemetry_retention_raw_days,
+          "Days raw readings are kept"),
+      Int("telemetry.retention_minute_days", 365, 1, 36500, &S::telemetry_retention_minute_days,
+          "Days per-minute roll-ups are kept"),
+      Int("telemetry.retention_hour_days", 0, 0, 36500, &S::telemetry_retention_hour_days,
+          "Days per-hour roll-ups are kept; 0 = forever"),
+      Int("telemetry.custom_metric_cap", 32, 0, 1000, &S::telemetry_custom_metric_cap,
+          "Distinct custom (non-catalogue) metric names accepted per device"),
+      Int("telemetry.max_queued_readings", 1000000, 1000, 100000000,
+          &S::telemetry_max_queued_readings,
+          "Readings waiting for the database before devices are told to retry"),
+      Int("devices.offline_after_s", 60, 5, 86400, &S::devices_offline_after_s,
+          "Least silence before a device is shown offline (else 3 report intervals)"),
   };
 }
 

@@ -96,6 +96,14 @@ struct Settings {
 
   std::string storage_backend;  // sqlite
   std::int64_t storage_sqlite_busy_timeout_ms = 0;
+  bool storage_sqlite_durable_sync = false;
+
+  std::int64_t telemetry_retention_raw_days = 0;
+  std::int64_t telemetry_retention_minute_days = 0;
+  std::int64_t telemetry_retention_hour_days = 0;
+  std::int64_t telemetry_custom_metric_cap = 0;
+  std::int64_t telemetry_max_queued_readings = 0;
+  std::int64_t devices_offline_after_s = 0;
 
   // Not options: what LoadSettings found besides them.
   std::string config_path;                   // the config file read; empty when none

@@ -102,6 +102,13 @@ TEST(OptionTableTest, HasEveryKeyOnceInOrder) {
       "api.rate_limit_per_minute",
       "storage.backend",
       "storage.sqlite_busy_timeout_ms",
+      "storage.sqlite_durable_sync",
+      "telemetry.retention_raw_days",
+      "telemetry.retention_minute_days",
+      "telemetry.retention_hour_days",
+      "telemetry.custom_metric_cap",
+      "telemetry.max_queued_readings",
+      "devices.offline_after_s",
   };
   EXPECT_EQ(keys, expected);
 }
@@ -247,7 +254,7 @@ TEST_F(SettingsTest, EveryKeyIsSettableFromEachSource) {
       case OptionType::kInt:
         return std::to_string(std::get<std::int64_t>(spec.default_value) == spec.max ? spec.max - 1
                                                                                      : spec.max);
-      case OptionType::kBool: return "true";
+      case OptionType::kBool: return std::get<bool>(spec.default_value) ? "false" : "true";
       case OptionType::kEnum: return std::string(spec.allowed.back());
     }
     return {};

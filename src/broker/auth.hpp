@@ -35,6 +35,10 @@ class Authenticator {
   virtual bool MaySubscribe(const ClientIdentity& identity, std::string_view filter) = 0;
   // Whether a message on `topic` may reach the client through a wildcard subscription.
   virtual bool MayReceive(const ClientIdentity& identity, std::string_view topic) = 0;
+  // A client authenticated by this policy is connected (after CONNACK) / has gone (its
+  // connection closed, whatever the reason). For presence; called on I/O threads.
+  virtual void Connected(const ClientIdentity& /*identity*/) {}
+  virtual void Disconnected(const ClientIdentity& /*identity*/) {}
 };
 
 // Whether the first level of a topic or filter is exactly `level`.

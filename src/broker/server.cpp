@@ -311,6 +311,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     generation_ = result.generation;
     attached_ = true;
     Handle(conn_.Accept(result.session_present, assigned));
+    server_.auth.Connected(identity_);
     ArmTimer();  // from the connect timeout to the keep-alive deadline (often sooner)
     for (Delivery& d : result.queued) pending_.push_back(std::move(d));
     Pump();
@@ -392,6 +393,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     attached_ = false;
     server_.broker.Disconnect(client_id_, generation_, *this,
                               publish_will && !server_.draining.load(), Now());
+    server_.auth.Disconnected(identity_);
   }
 
   // ---- delivering ---------------------------------------------------------------------

@@ -24,4 +24,7 @@ bool IsCleanUtf8(std::string_view s);
 
 std::optional<std::int64_t> ParseInt64(std::string_view s);
 
+// Standard base64 (RFC 4648 §4, with padding) to bytes; nullopt when malformed.
+std::optional<std::string> DecodeBase64(std::string_view s);
+
 }  // namespace sw

@@ -41,5 +41,16 @@ TEST(Strings, ParseInt64) {
   EXPECT_FALSE(ParseInt64("99999999999999999999"));
 }
 
+TEST(Strings, DecodeBase64) {
+  EXPECT_EQ(DecodeBase64("dXNlcjpwYXNz"), "user:pass");
+  EXPECT_EQ(DecodeBase64("YQ=="), "a");
+  EXPECT_EQ(DecodeBase64("YWI="), "ab");
+  EXPECT_EQ(DecodeBase64(""), "");
+  EXPECT_FALSE(DecodeBase64("YQ="));
+  EXPECT_FALSE(DecodeBase64("Y==="));
+  EXPECT_FALSE(DecodeBase64("YQ==YQ=="));
+  EXPECT_FALSE(DecodeBase64("a*b="));
+}
+
 }  // namespace
 }  // namespace sw

@@ -95,6 +95,9 @@ class IngestService {
   // The newest value per metric of `device`, from memory (loaded from the store on first use).
   std::vector<LatestValue> Latest(const Device& device);
 
+  // Counts values a decoder refused before Submit (not numbers), in the same metric.
+  void CountRejected(std::size_t n) { values_rejected_.Inc(n); }
+
   // Records a device event (status changes, reported events) through the writer's store.
   Status RecordEvent(const DeviceEvent& event);
 

@@ -9,6 +9,9 @@
 #include "common/metrics.hpp"
 #include "core/auth_service.hpp"
 #include "core/device_service.hpp"
+#include "core/ingest.hpp"
+#include "core/presence.hpp"
+#include "core/telemetry_service.hpp"
 #include "core/tenancy_service.hpp"
 #include "http/router.hpp"
 
@@ -22,18 +25,27 @@ struct ApiDeps {
   metrics::Registry& metrics;
   std::function<Status()> ready;  // storage (and later broker) are up
   std::string_view openapi_json;
+  core::IngestService* ingest = nullptr;
+  core::TelemetryService* telemetry = nullptr;
+  core::PresenceTracker* presence = nullptr;
+  const Clock* clock = nullptr;
 };
 
 void RegisterSystemRoutes(Router& router, const ApiDeps& deps);
 void RegisterAuthRoutes(Router& router, const ApiDeps& deps);
 void RegisterTenancyRoutes(Router& router, const ApiDeps& deps);
 void RegisterDeviceRoutes(Router& router, const ApiDeps& deps);
+// Needs ingest, telemetry, presence and clock.
+void RegisterTelemetryRoutes(Router& router, const ApiDeps& deps);
 
 inline void RegisterApi(Router& router, const ApiDeps& deps) {
   RegisterSystemRoutes(router, deps);
   RegisterAuthRoutes(router, deps);
   RegisterTenancyRoutes(router, deps);
   RegisterDeviceRoutes(router, deps);
+  if (deps.ingest && deps.telemetry && deps.presence && deps.clock) {
+    RegisterTelemetryRoutes(router, deps);
+  }
 }
 
 }  // namespace sw::http

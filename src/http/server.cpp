@@ -5,13 +5,17 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
 
 #include "common/log.hpp"
+#include "common/strings.hpp"
 #include "http/json_api.hpp"
 
 namespace sw::http {
@@ -20,9 +24,18 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace websocket = boost::beast::websocket;
 using tcp = asio::ip::tcp;
 
 constexpr std::size_t kHeaderLimit = std::size_t{16} * 1024;
+
+// The live-event WebSocket (docs/LIVE.md).
+constexpr std::string_view kLivePath = "/api/v1/ws";
+constexpr std::size_t kWsMessageLimit = std::size_t{64} * 1024;  // incoming, per message
+constexpr std::size_t kWsMaxReplies = 64;  // unsent replies before the client counts as too slow
+constexpr auto kWsHandshakeTimeout = std::chrono::seconds(10);
+constexpr auto kWsCloseTimeout = std::chrono::seconds(5);          // then the socket is cut
+constexpr auto kLiveTickInterval = std::chrono::milliseconds(50);  // LiveHub::Tick
 
 }  // namespace
 
@@ -38,18 +51,30 @@ struct HttpServer::Impl {
         bad_requests(m.GetCounter("sitewatch_http_malformed_requests_total",
                                   "Requests refused before routing (malformed, too large)")) {}
 
+  // What the server tracks of a connection (plain HTTP or WebSocket), for the drain.
+  class Conn {
+   public:
+    virtual ~Conn() = default;
+    // Called at shutdown: close when idle (HTTP) or with 1001 (WebSocket).
+    virtual void Drain() = 0;
+    // Called after the worker threads have stopped: let go of the LiveHub.
+    virtual void Detach() {}
+  };
   class Session;
+  class WsSession;
 
   void Accept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
-  void Register(const std::shared_ptr<Session>& s);
-  void Unregister(Session* s);
+  void Register(const std::shared_ptr<Conn>& s);
+  void Unregister(Conn* s);
+  void LiveTick();
 
   Router& router;
   metrics::Registry& metrics;
   ServerOptions options;
   asio::io_context ioc;
   tcp::acceptor acceptor;
+  asio::steady_timer live_timer{ioc};
   std::vector<std::thread> threads;
   std::atomic<bool> draining{false};
   metrics::Gauge& open_connections;
@@ -57,15 +82,16 @@ struct HttpServer::Impl {
   metrics::Counter& bad_requests;
 
   std::mutex sessions_mutex;
-  std::set<std::weak_ptr<Session>, std::owner_less<std::weak_ptr<Session>>> sessions;
+  std::set<std::weak_ptr<Conn>, std::owner_less<std::weak_ptr<Conn>>> sessions;
   std::size_t session_count = 0;
   std::condition_variable done_cv;
   bool stopped = false;
 };
 
-class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
+class HttpServer::Impl::Session : public Conn, public std::enable_shared_from_this<Session> {
  public:
-  Session(Impl& server, tcp::socket&& socket) : server_(server), stream_(std::move(socket)) {
+  Session(Impl& server, tcp::socket&& socket)
+      : server_(server), stream_(std::move(socket)), executor_(stream_.get_executor()) {
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ip_ = ep.address().to_string();
@@ -77,8 +103,8 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   // Called at shutdown: an idle connection is closed now; a busy one after its response.
-  void Drain() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  void Drain() override {
+    asio::post(executor_, [self = shared_from_this()] {
       if (self->idle_) self->Close();
     });
   }
@@ -124,6 +150,13 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
       return SendError(
           MakeError(Errc::kInvalidArgument, "malformed request target", "BAD_REQUEST"));
     }
+    if (server_.options.live_hub && req.path == kLivePath) {
+      if (websocket::is_upgrade(msg)) return Upgrade(std::move(msg));
+      server_.bad_requests.Inc();
+      return SendError(MakeError(Errc::kInvalidArgument,
+                                 "this endpoint speaks WebSocket only (docs/LIVE.md)",
+                                 "WEBSOCKET_REQUIRED"));
+    }
     for (const auto& field : msg) {
       std::string name(field.name_string());
       std::transform(name.begin(), name.end(), name.begin(),
@@ -137,6 +170,9 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void SendError(const Error& e) { Write(Failure(e), false, 11); }
+
+  // The socket moves to a WebSocket session, which the server tracks from now on.
+  void Upgrade(bhttp::request<bhttp::string_body> msg);
 
   void Write(Response resp, bool keep_alive, unsigned version) {
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
@@ -167,12 +203,210 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
 
   Impl& server_;
   beast::tcp_stream stream_;
+  asio::any_io_executor executor_;  // the strand; stays valid after an upgrade
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string remote_ip_;
   bool idle_ = false;
   bool closed_ = false;
 };
+
+// One live-event WebSocket session: frames in and out on the connection's strand, the
+// protocol in LiveConnection. One write in flight; replies first, then events pulled from
+// the hub's bounded queue one at a time (the hub's queue is the backlog, so a client that
+// does not read overflows it and is closed with 4408).
+class HttpServer::Impl::WsSession : public Conn, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(Impl& server, beast::tcp_stream&& stream)
+      : server_(server), ws_(std::move(stream)), timer_(ws_.get_executor()) {}
+
+  void Run(bhttp::request<bhttp::string_body> req) {
+    std::string token;
+    const std::string_view auth = req[bhttp::field::authorization];
+    if (auth.size() > 7 && IEquals(auth.substr(0, 7), "bearer ")) {
+      token = std::string(Trim(auth.substr(7)));
+    }
+    beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = kWsHandshakeTimeout;
+    timeouts.idle_timeout = server_.options.ws_idle_timeout;
+    timeouts.keep_alive_pings = true;
+    ws_.set_option(timeouts);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(bhttp::field::server, "sitewatch"); }));
+    ws_.read_message_max(kWsMessageLimit);
+    ws_.text(true);
+    auto request = std::make_shared<bhttp::request<bhttp::string_body>>(std::move(req));
+    ws_.async_accept(*request, [self = shared_from_this(), request, token = std::move(token)](
+                                   beast::error_code ec) { self->OnAccept(ec, token); });
+  }
+
+  void Drain() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      if (!self->accepted_) {
+        self->drain_requested_ = true;
+        return;
+      }
+      self->StartClose(kCloseGoingAway, "server shutting down");
+    });
+  }
+
+  void Detach() override { conn_.reset(); }
+
+ private:
+  static SysTime Now() { return std::chrono::system_clock::now(); }
+  LiveMetrics& Metrics() { return server_.options.live_hub->metrics(); }
+
+  void OnAccept(beast::error_code ec, const std::string& token) {
+    accepted_ = true;
+    if (ec) return Close();
+    if (drain_requested_ || server_.draining) {
+      return StartClose(kCloseGoingAway, "server shutting down");
+    }
+    // The hub wakes us from a publisher's thread: only post to the strand.
+    std::weak_ptr<WsSession> weak = shared_from_this();
+    auto wake = [weak, exec = ws_.get_executor()] {
+      asio::post(exec, [weak] {
+        if (auto self = weak.lock()) self->Pump();
+      });
+    };
+    conn_.emplace(*server_.options.live_hub, server_.options.live_authenticate, std::move(wake),
+                  Now(), server_.options.live);
+    Apply(conn_->Start(token, Now()));
+    if (closing_) return;
+    ArmTimer();
+    DoRead();
+  }
+
+  void DoRead() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec) {
+      if (ec == websocket::error::message_too_big) Metrics().bad_messages.Inc();
+      return Close();  // closed by the peer, timed out, or our close completed
+    }
+    const std::string text = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    if (closing_ || !conn_) return;
+    Apply(conn_->OnMessage(text, ws_.got_text(), Now()));
+    if (closing_) return;
+    ArmTimer();
+    DoRead();
+  }
+
+  // Sends the replies and closes if the protocol says so.
+  void Apply(LiveOutput out) {
+    for (std::string& m : out.messages) {
+      if (replies_.size() >= kWsMaxReplies) {
+        Metrics().dropped_slow.Inc();
+        return StartClose(kCloseTooSlow, "too slow");
+      }
+      replies_.push_back(std::make_shared<const std::string>(std::move(m)));
+    }
+    if (out.close) return StartClose(out.close->code, out.close->reason);
+    Pump();
+  }
+
+  // Writes the next reply or event when no write is in flight.
+  void Pump() {
+    if (closing_ || !conn_) return;
+    if (conn_->Overflowed()) return StartClose(kCloseTooSlow, "too slow");  // counted by the hub
+    if (writing_) return;
+    LiveMessage next;
+    if (!replies_.empty()) {
+      next = std::move(replies_.front());
+      replies_.pop_front();
+    } else {
+      next = conn_->NextEvent();
+    }
+    if (!next) return;
+    writing_ = true;
+    ws_.async_write(asio::buffer(*next),
+                    [self = shared_from_this(), next](beast::error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      if (ec) return self->Close();
+                      self->Metrics().messages_sent.Inc();
+                      self->Pump();
+                    });
+  }
+
+  // The auth deadline or the token's expiry (LiveConnection::NextDeadline), or the limit
+  // of a closing handshake.
+  void ArmTimer() {
+    const SysTime deadline = closing_ ? Now() + kWsCloseTimeout : conn_->NextDeadline();
+    if (deadline == armed_) return;
+    armed_ = deadline;
+    const auto delay = std::max(SysTime::duration::zero(), deadline - Now());
+    timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay));
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec == asio::error::operation_aborted) return;
+      self->OnTimer();
+    });
+  }
+
+  void OnTimer() {
+    armed_ = SysTime::max();
+    if (closed_) return;
+    if (closing_) return Close();  // the peer did not finish the closing handshake
+    Apply(conn_->OnTimer(Now()));
+    if (!closing_) ArmTimer();
+  }
+
+  void StartClose(std::uint16_t code, const std::string& reason) {
+    if (closing_ || closed_) return;
+    closing_ = true;
+    replies_.clear();
+    ArmTimer();
+    ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
+                    [self = shared_from_this()](beast::error_code) { self->Close(); });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    closing_ = true;
+    timer_.cancel();
+    beast::error_code ec;
+    auto& socket = beast::get_lowest_layer(ws_).socket();
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+    conn_.reset();  // leaves the hub
+    server_.Unregister(this);
+  }
+
+  Impl& server_;
+  websocket::stream<beast::tcp_stream> ws_;
+  asio::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  std::optional<LiveConnection> conn_;
+  std::deque<LiveMessage> replies_;
+  SysTime armed_ = SysTime::max();
+  bool accepted_ = false;
+  bool drain_requested_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+};
+
+void HttpServer::Impl::Session::Upgrade(bhttp::request<bhttp::string_body> msg) {
+  if (server_.draining) return Close();
+  auto ws = std::make_shared<WsSession>(server_, std::move(stream_));
+  server_.Register(ws);
+  ws->Run(std::move(msg));
+  closed_ = true;  // the socket belongs to the WebSocket session now
+  server_.Unregister(this);
+}
+
+void HttpServer::Impl::LiveTick() {
+  live_timer.expires_after(kLiveTickInterval);
+  live_timer.async_wait([this](beast::error_code ec) {
+    if (ec) return;
+    options.live_hub->Tick();
+    LiveTick();
+  });
+}
 
 void HttpServer::Impl::Accept() {
   acceptor.async_accept(asio::make_strand(ioc), beast::bind_front_handler(&Impl::OnAccept, this));
@@ -199,14 +433,14 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
   Accept();
 }
 
-void HttpServer::Impl::Register(const std::shared_ptr<Session>& s) {
+void HttpServer::Impl::Register(const std::shared_ptr<Conn>& s) {
   std::lock_guard lock(sessions_mutex);
   sessions.insert(s);
   ++session_count;
   open_connections.Add(1);
 }
 
-void HttpServer::Impl::Unregister(Session* s) {
+void HttpServer::Impl::Unregister(Conn* s) {
   std::lock_guard lock(sessions_mutex);
   // The session is still alive here (we are inside one of its handlers).
   for (auto it = sessions.begin(); it != sessions.end(); ++it) {
@@ -230,6 +464,16 @@ HttpServer::~HttpServer() {
       if (t.joinable()) t.join();
     }
   }
+  // No thread runs handlers any more: leave the hub before the io_context (and the strands
+  // the hub's wakes post to) goes away.
+  std::vector<std::shared_ptr<Impl::Conn>> live;
+  {
+    std::lock_guard lock(impl_->sessions_mutex);
+    for (const auto& w : impl_->sessions) {
+      if (auto s = w.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) s->Detach();
 }
 
 Result<std::uint16_t> HttpServer::Listen() {
@@ -252,6 +496,7 @@ Result<std::uint16_t> HttpServer::Listen() {
 
 void HttpServer::Start() {
   impl_->Accept();
+  if (impl_->options.live_hub) impl_->LiveTick();
   const int n = std::max(1, impl_->options.threads);
   for (int i = 0; i < n; ++i) {
     impl_->threads.emplace_back([this] {
@@ -273,7 +518,7 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
     beast::error_code ec;
     impl_->acceptor.close(ec);
   });
-  std::vector<std::shared_ptr<Impl::Session>> live;
+  std::vector<std::shared_ptr<Impl::Conn>> live;
   {
     std::lock_guard lock(impl_->sessions_mutex);
     for (const auto& w : impl_->sessions) {

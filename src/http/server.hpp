@@ -2,6 +2,8 @@
 // One strand per connection, one request in flight per connection, body and header
 // limits, idle timeouts, a cap on open connections, and a graceful shutdown that lets
 // in-flight requests finish. Requests are handed to a Router as plain messages.
+// With a LiveHub, an upgrade on /api/v1/ws becomes a live-event WebSocket session
+// (docs/LIVE.md): the protocol is LiveConnection, this shell only moves frames.
 //
 // This is the only translation unit that includes Beast (compile time; see ARCHITECTURE.md).
 // Thread-safe: Start/Shutdown/Wait from one controlling thread.
@@ -14,6 +16,7 @@
 
 #include "common/metrics.hpp"
 #include "common/result.hpp"
+#include "http/live_hub.hpp"
 #include "http/router.hpp"
 
 namespace sw::http {
@@ -25,6 +28,12 @@ struct ServerOptions {
   std::size_t body_limit = 1 << 20;
   std::chrono::seconds idle_timeout{30};
   std::size_t max_connections = 10000;
+  // The live-event WebSocket /api/v1/ws; refused (404) while live_hub is null. The hub must
+  // outlive the server.
+  LiveHub* live_hub = nullptr;
+  LiveAuthenticator live_authenticate;  // access token -> principal and expiry
+  LiveConnectionOptions live;
+  std::chrono::seconds ws_idle_timeout{60};  // pinged after half of it, closed when silent
 };
 
 class HttpServer {

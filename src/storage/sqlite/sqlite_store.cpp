@@ -779,8 +779,8 @@ Status SqliteStore::SavePresence(const std::vector<core::PresenceRecord>& record
                      "firmware_version = CASE WHEN ?3 = '' THEN firmware_version ELSE ?3 END "
                      "WHERE id = ?4"));
     st.Bind(1, r.online);
-    st.Bind(2, r.last_seen ? std::optional<std::int64_t>(ToUnixMillis(*r.last_seen))
-                           : std::nullopt);
+    st.Bind(2,
+            r.last_seen ? std::optional<std::int64_t>(ToUnixMillis(*r.last_seen)) : std::nullopt);
     st.Bind(3, r.firmware_version).Bind(4, r.id.value);
     SW_TRY(st.Run());
   }

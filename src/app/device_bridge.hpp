@@ -1,0 +1,95 @@
+// DeviceBridge: the platform's side of the device protocol (PRODUCT.md §4) on the built-in
+// broker. It subscribes in-process to sw/d/+/telemetry, sw/d/+/status and sw/d/+/event,
+// resolves the topic's device (a short-lived cache over the registry), and hands:
+//   telemetry -> IngestService (the MQTT acknowledgement waits for the commit: the AckToken
+//                travels with the submission and is released after it),
+//   status    -> PresenceTracker (retained status and last will),
+//   event     -> the device's event log,
+// and any message -> PresenceTracker::Seen. Connections of devices (open/close) come from the
+// DeviceAuthenticator. FlushPresence() (run periodically by serve's jobs) persists presence
+// (online, last_seen, firmware) in one transaction, so a reading costs no device-row write.
+//
+// Bad payloads and unknown devices are counted and logged at debug level, never fatal.
+// Thread-safe.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "app/device_authenticator.hpp"
+#include "broker/broker.hpp"
+#include "common/clock.hpp"
+#include "common/metrics.hpp"
+#include "core/ingest.hpp"
+#include "core/ports.hpp"
+#include "core/presence.hpp"
+
+namespace sw::app {
+
+// uid -> device, cached for a few seconds so a message costs no registry read.
+class DeviceDirectory {
+ public:
+  DeviceDirectory(core::DeviceStore& devices, const Clock& clock,
+                  std::chrono::seconds ttl = std::chrono::seconds(5))
+      : devices_(devices), clock_(clock), ttl_(ttl) {}
+  // nullptr when the uid is unknown or retired.
+  std::shared_ptr<const core::Device> Find(const std::string& uid);
+  void Forget(const std::string& uid);
+
+ private:
+  struct Entry {
+    std::shared_ptr<const core::Device> device;
+    SysTime fetched{};
+  };
+  core::DeviceStore& devices_;
+  const Clock& clock_;
+  const std::chrono::seconds ttl_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+class DeviceBridge {
+ public:
+  DeviceBridge(broker::Broker& broker, DeviceAuthenticator& authenticator,
+               core::DeviceStore& devices, core::IngestService& ingest,
+               core::PresenceTracker& presence, const Clock& clock, metrics::Registry& metrics);
+  ~DeviceBridge();
+  DeviceBridge(const DeviceBridge&) = delete;
+  DeviceBridge& operator=(const DeviceBridge&) = delete;
+
+  void Start();
+  void Stop();
+
+  DeviceDirectory& directory() { return directory_; }
+  // Persists the presence changes since the last call.
+  void FlushPresence();
+
+ private:
+  void OnTelemetry(const broker::Message& m, const broker::AckToken& ack);
+  void OnStatus(const broker::Message& m);
+  void OnEvent(const broker::Message& m);
+  void OnConnection(const std::string& uid, bool connected);
+  std::shared_ptr<const core::Device> DeviceOf(const broker::Message& m);
+
+  broker::Broker& broker_;
+  DeviceAuthenticator& authenticator_;
+  core::DeviceStore& devices_;
+  core::IngestService& ingest_;
+  core::PresenceTracker& presence_;
+  const Clock& clock_;
+  DeviceDirectory directory_;
+
+  metrics::Counter& messages_;
+  metrics::Counter& bad_payloads_;
+  metrics::Counter& unknown_devices_;
+  metrics::Counter& refused_;
+
+  std::vector<std::uint64_t> subscriptions_;
+  std::mutex connections_mutex_;
+  std::unordered_map<std::string, int> connections_;  // uid -> open MQTT connections
+  bool started_ = false;
+};
+
+}  // namespace sw::app
