@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds the server and runs it in the foreground on ./sitewatch-data (gitignored).
 # The first run creates the database with the demo workshop and prints the demo logins.
-#   PORT=9000 scripts/run.sh      (default port 8080)
+#   PORT=9000 scripts/run.sh      (default port 8080; MQTT_PORT, default 1883)
+# The demo devices (scripts/demo_devices.sh) publish telemetry over MQTT while it runs.
 #   SITEWATCH_INIT_ADMIN_PASSWORD=... scripts/run.sh   choose the admin password on first run
 # Start afresh: rm -rf sitewatch-data
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${PORT:-8080}
+mqtt_port=${MQTT_PORT:-1883}
 data=sitewatch-data
 bin=build/bin/sitewatch
 
@@ -23,7 +25,7 @@ if [ ! -f "$data/sitewatch.db" ]; then
   echo "run: first run, creating $data/ with the demo workshop"
   # The demo's passwords are kept (mode 0600) so that every `make run` can show them again.
   # This is a demo data dir on a developer machine; a real installation never writes them.
-  (umask 077 && "$bin" demo --data-dir "$data" > "$logins")
+  (umask 077 && "$bin" demo --data-dir "$data" --devices-file "$data/demo-devices.txt" > "$logins")
 fi
 
 echo
@@ -39,6 +41,31 @@ if [ -n "${SITEWATCH_INIT_ADMIN_PASSWORD:-}" ] && ! grep -q '^super_admin' "$log
   echo "    super_admin   admin / (the password in SITEWATCH_INIT_ADMIN_PASSWORD)"
 fi
 echo "  Try: curl -s -X POST http://127.0.0.1:$port/api/v1/auth/login -d '{\"username\":\"demo-owner\",\"password\":\"...\"}'"
+echo "  Live data: the demo devices publish over MQTT (port $mqtt_port) every 5 s"
+echo "            (scripts/demo_devices.sh); watch GET /api/v1/workshops/1/latest or /api/v1/ws."
 echo "Stop with Ctrl-C."
 echo
-exec "$bin" serve --data-dir "$data" --http-port "$port"
+rm -f "$data/ready.json"
+"$bin" serve --data-dir "$data" --http-port "$port" --mqtt-port "$mqtt_port" \
+  --ready-file "$data/ready.json" &
+server=$!
+publisher=
+stop() {
+  [ -n "$publisher" ] && kill "$publisher" 2>/dev/null
+  kill -TERM "$server" 2>/dev/null
+}
+trap stop INT TERM
+for _ in $(seq 300); do
+  [ -s "$data/ready.json" ] && break
+  kill -0 "$server" 2>/dev/null || break
+  sleep 0.1
+done
+if [ -s "$data/ready.json" ] && [ -f "$data/demo-devices.txt" ]; then
+  scripts/demo_devices.sh "$data/demo-devices.txt" "$mqtt_port" 5 &
+  publisher=$!
+fi
+status=0
+wait "$server" || status=$?
+[ -n "$publisher" ] && kill "$publisher" 2>/dev/null
+wait 2>/dev/null || true
+exit "$status"
