@@ -63,7 +63,9 @@ std::unique_ptr<http::LiveHub> WireLiveEvents(Platform& platform, http::ServerOp
 }
 
 void ConnectLiveProducers(Platform& platform, http::LiveHub& hub) {
-  platform.ingest().AddListener(
+  // As soon as the readings are accepted (not after the commit): the live view should not
+  // wait for the disk. REST reads and the latest-value cache follow the commit.
+  platform.ingest().AddAcceptedListener(
       [&hub](const core::Device& device, std::span<const core::Reading> readings) {
         // One event per timestamp (a flushed batch carries many); flagged values are not shown.
         std::vector<std::pair<std::string, double>> values;

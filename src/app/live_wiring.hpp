@@ -20,7 +20,7 @@ http::LiveAuthenticator MakeLiveAuthenticator(Platform& platform);
 // Creates the hub and points `options` at it and at the token check.
 std::unique_ptr<http::LiveHub> WireLiveEvents(Platform& platform, http::ServerOptions& options);
 
-// Feeds the hub: committed telemetry (ingest listener: `telemetry` events, valid readings
+// Feeds the hub: accepted telemetry (ingest listener: `telemetry` events, valid readings
 // only, grouped by timestamp) and presence transitions (`device_status`). Call before the
 // ingest pipeline starts; the hub must outlive the ingest writer and the presence sweeps.
 void ConnectLiveProducers(Platform& platform, http::LiveHub& hub);

@@ -68,6 +68,10 @@ void IngestService::AddListener(Listener listener) {
   listeners_.push_back(std::move(listener));
 }
 
+void IngestService::AddAcceptedListener(Listener listener) {
+  accepted_listeners_.push_back(std::move(listener));
+}
+
 void IngestService::Start() {
   std::lock_guard lock(queue_mutex_);
   if (running_) return;
@@ -229,6 +233,8 @@ Result<IngestReceipt> IngestService::Submit(std::shared_ptr<const Device> device
                           "NO_VALID_VALUES"));
   }
   item.done = std::move(done);
+  std::vector<Reading> accepted;
+  if (!accepted_listeners_.empty()) accepted = item.readings;
   {
     std::lock_guard lock(queue_mutex_);
     if (!running_ || stopping_) {
@@ -248,6 +254,7 @@ Result<IngestReceipt> IngestService::Submit(std::shared_ptr<const Device> device
   queue_cv_.notify_one();
   readings_in_.Inc(receipt.accepted);
   if (receipt.out_of_range) readings_flagged_.Inc(receipt.out_of_range);
+  for (const Listener& l : accepted_listeners_) l(*device, accepted);
   return receipt;
 }
 
@@ -290,11 +297,14 @@ void IngestService::Commit(std::vector<Item>& batch) {
   } else {
     batches_.Inc();
   }
-  for (Item& item : batch) {
-    if (item.done) item.done(status);
-    item.done = nullptr;  // releases what it holds (an MQTT acknowledgement) now
+  if (!status.ok()) {
+    for (Item& item : batch) {
+      if (item.done) item.done(status);
+      item.done = nullptr;
+    }
+    return;
   }
-  if (!status.ok()) return;
+  // The cache first: whoever is told "stored" (done) must read the new latest values.
   {
     std::unique_lock lock(latest_mutex_);
     for (const Item& item : batch) {
@@ -306,6 +316,10 @@ void IngestService::Commit(std::vector<Item>& batch) {
         if (r.ts_ms >= v.ts_ms) v = LatestValue{r.device, r.metric, r.ts_ms, r.value, r.flags};
       }
     }
+  }
+  for (Item& item : batch) {
+    if (item.done) item.done(status);
+    item.done = nullptr;  // releases what it holds (an MQTT acknowledgement) now
   }
   for (const Item& item : batch) {
     for (const Listener& l : listeners_) l(*item.device, item.readings);

@@ -79,8 +79,12 @@ class IngestService {
   IngestService(const IngestService&) = delete;
   IngestService& operator=(const IngestService&) = delete;
 
-  // Add listeners before Start().
+  // Add listeners before Start(). Committed listeners hear a submission on the writer thread
+  // after its batch is durable; accepted listeners hear it on the submitting thread as soon as
+  // it is queued (the live view: a browser need not wait for the disk; a commit that then
+  // fails is logged and the device sends the data again).
   void AddListener(Listener listener);
+  void AddAcceptedListener(Listener listener);
   void Start();
   // Writes what is queued, then stops the writer. Submissions after Stop fail.
   void Stop();
@@ -133,6 +137,7 @@ class IngestService {
   metrics::Histogram& commit_seconds_;
 
   std::vector<Listener> listeners_;
+  std::vector<Listener> accepted_listeners_;
 
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
