@@ -7,14 +7,21 @@
 //  - A device may publish and subscribe only under sw/d/{its uid}/..., and a gateway also
 //    under its outlets' uids (their parent is looked up once and cached for a minute).
 //  - Without credentials: refused, unless mqtt.allow_anonymous is on — then only outside sw/.
+//  - Provisioning (src/broker/README.md, "Provisioning"): username `provision:{workshop slug}`
+//    and password = the workshop's provisioning key; the client id must be the uid of the
+//    device being provisioned. Such a client may publish only sw/provision/{client id}/announce
+//    and subscribe only to sw/provision/{client id}/config — nothing else. Devices and
+//    anonymous clients never use sw/provision/.
 //
 // Thread-safe: the parent cache has its own mutex; the rest is stateless.
 #pragma once
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "broker/auth.hpp"
 #include "common/clock.hpp"
@@ -33,6 +40,10 @@ class DeviceAuthenticator final : public broker::Authenticator {
   bool MayReceive(const broker::ClientIdentity& identity, std::string_view topic) override;
   void Connected(const broker::ClientIdentity& identity) override;
   void Disconnected(const broker::ClientIdentity& identity) override;
+
+  // The workshop of the connected provisioning client with this client id (the latest one
+  // when a takeover overlaps); nullopt when there is none.
+  std::optional<WorkshopId> ProvisioningWorkshop(const std::string& client_id);
 
   // Told when a device's MQTT connection opens (true) or closes (false). Set before the
   // broker starts.
@@ -56,7 +67,16 @@ class DeviceAuthenticator final : public broker::Authenticator {
   };
   std::mutex mutex_;
   std::unordered_map<std::string, Parent> parents_;
+  // Connected provisioning clients: client id -> their workshops, oldest first.
+  std::unordered_map<std::string, std::vector<WorkshopId>> provisioning_;
 };
+
+// Provisioning clients log in with this username prefix followed by the workshop's slug.
+inline constexpr std::string_view kProvisioningUserPrefix = "provision:";
+// Whether `identity` is a provisioning client (the username survives a broker restart).
+bool IsProvisioningClient(const broker::ClientIdentity& identity);
+std::string ProvisioningAnnounceTopic(std::string_view uid);
+std::string ProvisioningConfigTopic(std::string_view uid);
 
 // For sw/d/{uid}/rest: the uid level, or empty when `topic` is not a device topic.
 std::string_view DeviceTopicUid(std::string_view topic);

@@ -11,6 +11,7 @@
 #include "app/jobs.hpp"
 #include "app/live_wiring.hpp"
 #include "app/platform.hpp"
+#include "app/provisioning_bridge.hpp"
 #include "app/settings.hpp"
 #include "broker/auth.hpp"
 #include "broker/broker.hpp"
@@ -170,6 +171,10 @@ int Serve(const Args& args, const Env& env) {
   DeviceBridge bridge(broker, authenticator, platform->store(), platform->ingest(),
                       platform->presence(), platform->clock(), platform->metrics());
   bridge.Start();
+  // New devices announcing with the workshop's provisioning key (sw/provision/...).
+  ProvisioningBridge provisioning(broker, authenticator, platform->devices(), platform->clock(),
+                                  platform->metrics());
+  provisioning.Start();
   PeriodicJobs jobs;
   jobs.Add("presence.sweep", std::chrono::seconds(1),
            [&platform] { platform->presence().Sweep(platform->clock().Now()); });
@@ -194,19 +199,22 @@ int Serve(const Args& args, const Env& env) {
   http::Router router(http::Router::Deps{platform->auth(), platform->store(), platform->metrics(),
                                          platform->clock(),
                                          static_cast<int>(settings.api_rate_limit_per_minute)});
-  http::RegisterApi(router,
-                    http::ApiDeps{platform->auth(), platform->tenancy(), platform->devices(),
-                                  platform->store(), platform->metrics(),
-                                  [&platform, &mqtt]() -> Status {
-                                    SW_TRY(platform->store().Ping());
-                                    if (!mqtt.Running()) {
-                                      return MakeError(Errc::kUnavailable,
-                                                       "the MQTT broker is not running");
-                                    }
-                                    return Ok{};
-                                  },
-                                  kOpenApiJson, &platform->ingest(), &platform->telemetry(),
-                                  &platform->presence(), &platform->clock()});
+  http::RegisterApi(
+      router, http::ApiDeps{platform->auth(), platform->tenancy(), platform->devices(),
+                            platform->store(), platform->metrics(),
+                            [&platform, &mqtt]() -> Status {
+                              SW_TRY(platform->store().Ping());
+                              if (!mqtt.Running()) {
+                                return MakeError(Errc::kUnavailable,
+                                                 "the MQTT broker is not running");
+                              }
+                              return Ok{};
+                            },
+                            kOpenApiJson, &platform->ingest(), &platform->telemetry(),
+                            &platform->presence(), &platform->clock(),
+                            [&provisioning](const std::string& uid, const std::string& payload) {
+                              return provisioning.PublishCredentials(uid, payload);
+                            }});
   const http::StaticFiles console(settings.http_web_root);
   router.SetFallback([&console](const http::Request& req) { return console.Serve(req); });
   http::HttpServer server(router, platform->metrics(), options);

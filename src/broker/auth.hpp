@@ -22,6 +22,9 @@ struct ClientIdentity {
   std::string username;  // empty when anonymous
   std::string remote_ip;
   bool anonymous = true;
+  // Set by the platform's policy for a client bound to one workshop without being a device (a
+  // provisioning client): that workshop's id. Live connections only: not persisted.
+  std::string workshop = {};
 };
 
 class Authenticator {

@@ -7,6 +7,9 @@ namespace sw::core {
 namespace {
 
 constexpr std::size_t kSecretBytes = 32;
+constexpr std::size_t kProvisioningKeyBytes = 32;
+constexpr std::size_t kMaxAnnounceJson = 4096;
+constexpr std::size_t kMaxAnnounceSensors = 32;
 
 Status ValidateInterval(int seconds) {
   if (seconds < 1 || seconds > 86400) {
@@ -22,6 +25,20 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
     diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   }
   return diff == 0;
+}
+
+Status ValidateAnnouncement(const DeviceAnnouncement& a) {
+  if (a.kind == DeviceKind::kOutlet) {
+    return InvalidField("kind", "outlets are registered through their gateway");
+  }
+  SW_TRY(ValidateText("mac", a.mac, 0, 64));
+  SW_TRY(ValidateText("fw", a.firmware, 0, 32));
+  if (a.sensors.size() > kMaxAnnounceSensors) {
+    return InvalidField("sensors", "at most " + std::to_string(kMaxAnnounceSensors) + " sensors");
+  }
+  for (const std::string& sensor : a.sensors) SW_TRY(ValidateText("sensors", sensor, 1, 64));
+  if (a.json.size() > kMaxAnnounceJson) return InvalidField("announce", "too large");
+  return Ok{};
 }
 
 }  // namespace
@@ -186,6 +203,109 @@ Result<Device> DeviceService::Authenticate(std::string_view uid, std::string_vie
                      "DEVICE_DISABLED");
   }
   return std::move(d).value();
+}
+
+Result<ProvisioningKeyIssued> DeviceService::RotateProvisioningKey(const Principal& p,
+                                                                   WorkshopId workshop) {
+  const Scope scope = Scope::For(p);
+  SW_ASSIGN_OR_RETURN(Workshop w, stores_.workshops.GetWorkshop(scope, workshop));
+  SW_TRY(Authorize(p, Action::kWorkshopProvisioningKey, w.id));
+  ProvisioningKeyIssued out;
+  out.workshop_id = w.id;
+  out.slug = w.slug;
+  out.key = crypto_.RandomToken(kProvisioningKeyBytes);
+  out.rotated_at = clock_.Now();
+  SW_TRY(stores_.provisioning.SetProvisioningKey(scope, w.id, crypto_.Sha256Hex(out.key),
+                                                 out.rotated_at));
+  return out;
+}
+
+Result<WorkshopId> DeviceService::CheckProvisioningKey(std::string_view slug, std::string_view key,
+                                                       std::string_view uid) {
+  const Error denied =
+      MakeError(Errc::kUnauthenticated, "bad provisioning credentials", "INVALID_CREDENTIALS");
+  if (slug.empty() || slug.size() > 100 || key.empty() || key.size() > 256) return denied;
+  auto found = stores_.provisioning.FindProvisioningKey(slug);
+  // Hash even for an unknown workshop, so both cost the same.
+  const std::string presented = crypto_.Sha256Hex(key);
+  if (!found.ok()) return found.take_error();
+  if (!*found || !ConstantTimeEquals(presented, (*found)->key_hash)) return denied;
+  const WorkshopId workshop = (*found)->workshop_id;
+  if (!ValidateDeviceUid(uid).ok()) {
+    return MakeError(Errc::kForbidden, "the client id must be the device's uid", "INVALID_UID");
+  }
+  auto existing = stores_.devices.GetDevice(Scope::All(), uid);
+  if (existing.ok() &&
+      (existing->status != DeviceStatus::kPending || existing->workshop_id != workshop)) {
+    return MakeError(Errc::kForbidden, "a device with this uid exists", "DEVICE_EXISTS");
+  }
+  if (!existing.ok() && existing.error().code != Errc::kNotFound) return existing.take_error();
+  return workshop;
+}
+
+Result<Device> DeviceService::Announce(WorkshopId workshop, std::string_view uid,
+                                       const DeviceAnnouncement& announce) {
+  SW_TRY(ValidateDeviceUid(uid));
+  SW_TRY(ValidateAnnouncement(announce));
+  Device d;
+  d.uid = std::string(uid);
+  d.kind = announce.kind;
+  d.workshop_id = workshop;
+  d.status = DeviceStatus::kPending;
+  d.firmware_version = announce.firmware;
+  // Nobody knows this secret: a pending device cannot log in until it is approved.
+  d.secret_hash = crypto_.Sha256Hex(crypto_.RandomBytes(kSecretBytes));
+  const SysTime now = clock_.Now();
+  d.licence.plan = "trial";
+  d.licence.status = LicenceStatus::kTrial;
+  d.licence.starts_at = now;
+  d.licence.expires_at = now + std::chrono::hours(24 * kTrialDays);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    d.licence.key = FormatLicenceKey(crypto_.RandomBytes(12));
+    auto saved = stores_.provisioning.SavePendingDevice(d, announce.json, kMaxPendingDevices);
+    if (saved.ok() || std::string_view(saved.error().Code()) != "LICENCE_KEY_TAKEN") return saved;
+  }
+  return MakeError(Errc::kInternal, "could not allocate a licence key");
+}
+
+Result<Device> DeviceService::VisiblePending(const Principal& p, std::string_view uid) {
+  SW_ASSIGN_OR_RETURN(Device d, Visible(p, Action::kDeviceApprove, uid));
+  if (d.status != DeviceStatus::kPending) {
+    return MakeError(Errc::kConflict, "the device is not pending", "DEVICE_NOT_PENDING");
+  }
+  return d;
+}
+
+Result<DeviceWithSecret> DeviceService::Approve(const Principal& p, std::string_view uid,
+                                                const DeviceApproval& approval) {
+  SW_ASSIGN_OR_RETURN(Device d, VisiblePending(p, uid));
+  if (approval.name) {
+    SW_TRY(ValidateText("name", *approval.name, 0, 100));
+    d.name = *approval.name;
+  }
+  if (approval.pit_id) {
+    auto pit = stores_.pits.GetPit(Scope::For(p), *approval.pit_id);
+    if (!pit.ok() || pit->workshop_id != d.workshop_id) {
+      return InvalidField("pit_id", "no such pit in this workshop");
+    }
+    d.pit_id = pit->id;
+  }
+  DeviceWithSecret out;
+  out.secret = crypto_.RandomToken(kSecretBytes);
+  d.secret_hash = crypto_.Sha256Hex(out.secret);
+  d.status = DeviceStatus::kActive;
+  // The trial starts when the device joins, not when it first announced itself.
+  const SysTime now = clock_.Now();
+  d.licence.starts_at = now;
+  d.licence.expires_at = now + std::chrono::hours(24 * kTrialDays);
+  SW_ASSIGN_OR_RETURN(out.device, stores_.provisioning.ActivatePendingDevice(Scope::For(p), d));
+  return out;
+}
+
+Result<Device> DeviceService::Reject(const Principal& p, std::string_view uid) {
+  SW_ASSIGN_OR_RETURN(Device d, VisiblePending(p, uid));
+  SW_TRY(stores_.provisioning.DeletePendingDevice(Scope::For(p), d.id));
+  return d;
 }
 
 }  // namespace sw::core

@@ -2,11 +2,16 @@
 // hashed; licence key and trial created), read, change, rotate the secret, retire or purge.
 // Applies the permission table and the per-kind rules (outlets hang off a gateway of the
 // same workshop at a unique radio address; pits belong to the device's workshop).
+// Provisioning (PRODUCT.md §4): a workshop's provisioning key (shown once, stored hashed),
+// devices announcing themselves with it (kept as `pending`, bounded per workshop), and an
+// owner approving (credentials generated and returned, for the caller to deliver) or
+// rejecting them.
 // Thread-safe (state lives in the stores).
 #pragma once
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.hpp"
 #include "core/device.hpp"
@@ -37,6 +42,30 @@ struct DeviceWithSecret {
   std::string secret;  // shown once; only its hash is stored
 };
 
+struct ProvisioningKeyIssued {
+  WorkshopId workshop_id;
+  std::string slug;
+  std::string key;  // shown once; only its hash is stored
+  SysTime rotated_at{};
+};
+
+// What a new device says about itself on sw/provision/{uid}/announce (decoded by the app).
+struct DeviceAnnouncement {
+  DeviceKind kind = DeviceKind::kSensorNode;  // sensor_node, gateway or camera
+  std::string mac;
+  std::string firmware;
+  std::vector<std::string> sensors;
+  std::string json;  // the announce as kept with the pending device (opaque to the core)
+};
+
+struct DeviceApproval {
+  std::optional<PitId> pit_id;
+  std::optional<std::string> name;
+};
+
+// Pending devices per workshop: a leaked provisioning key cannot flood the registry.
+inline constexpr int kMaxPendingDevices = 200;
+
 class DeviceService {
  public:
   DeviceService(Stores stores, Crypto& crypto, const Clock& clock);
@@ -54,8 +83,29 @@ class DeviceService {
   // for an unknown uid, a wrong secret, or a device that is not allowed to connect.
   Result<Device> Authenticate(std::string_view uid, std::string_view secret);
 
+  // Creates or replaces the workshop's provisioning key (the old one stops working).
+  Result<ProvisioningKeyIssued> RotateProvisioningKey(const Principal& p, WorkshopId workshop);
+  // For the broker: the workshop (by slug) whose provisioning key is `key`, when a device
+  // `uid` may be provisioned through it — a valid uid that is not a device already, or one
+  // still pending in that workshop. Unauthenticated for an unknown slug or a wrong key,
+  // Forbidden (DEVICE_EXISTS) for a uid that is taken.
+  Result<WorkshopId> CheckProvisioningKey(std::string_view slug, std::string_view key,
+                                          std::string_view uid);
+  // A device announcing itself through a provisioning client of `workshop` (a platform call,
+  // no principal): stored as pending, or a pending one updated. Conflict DEVICE_UID_TAKEN or
+  // PENDING_LIMIT; invalid input for a bad uid or announce.
+  Result<Device> Announce(WorkshopId workshop, std::string_view uid,
+                          const DeviceAnnouncement& announce);
+  // Approves a pending device: a secret is generated (returned, stored hashed), its trial
+  // starts now, it becomes active. Conflict DEVICE_NOT_PENDING for any other device.
+  Result<DeviceWithSecret> Approve(const Principal& p, std::string_view uid,
+                                   const DeviceApproval& approval);
+  // Rejects a pending device: it is removed (its uid may announce again).
+  Result<Device> Reject(const Principal& p, std::string_view uid);
+
  private:
   Result<Device> Visible(const Principal& p, Action action, std::string_view uid);
+  Result<Device> VisiblePending(const Principal& p, std::string_view uid);
 
   Stores stores_;
   Crypto& crypto_;

@@ -40,6 +40,8 @@ constexpr std::array<Row, kActionCount> kTable{{
   {Action::kDeviceRotateSecret, "device.rotate_secret", "Issue a new device secret",          {A, O, N, N}},
   {Action::kDeviceDelete,       "device.delete",       "Retire or purge a device",            {A, O, N, N}},
   {Action::kTelemetryRead,      "telemetry.read",      "Read readings, statistics, events",   {A, O, O, N}},
+  {Action::kWorkshopProvisioningKey, "workshop.provisioning_key", "Create or rotate the provisioning key", {A, O, N, N}},
+  {Action::kDeviceApprove,      "device.approve",      "Approve or reject a pending device",  {A, O, N, N}},
 }};
 // clang-format on
 

@@ -42,8 +42,10 @@ enum class Action {
   kDeviceRotateSecret,
   kDeviceDelete,
   kTelemetryRead,
+  kWorkshopProvisioningKey,
+  kDeviceApprove,
 };
-inline constexpr int kActionCount = static_cast<int>(Action::kTelemetryRead) + 1;
+inline constexpr int kActionCount = static_cast<int>(Action::kDeviceApprove) + 1;
 
 enum class Grant {
   kNone,  // never

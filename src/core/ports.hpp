@@ -112,6 +112,38 @@ class DeviceStore {
   virtual Status SavePresence(const std::vector<PresenceRecord>& records) = 0;
 };
 
+// A workshop's provisioning key: only its SHA-256 is kept (the key is shown once).
+struct ProvisioningKey {
+  WorkshopId workshop_id;
+  std::string key_hash;  // SHA-256 hex
+  SysTime rotated_at{};
+};
+
+// Device provisioning (PRODUCT.md §4): the workshops' provisioning keys and the pending
+// devices that announced themselves with one.
+class ProvisioningStore {
+ public:
+  virtual ~ProvisioningStore() = default;
+  // Creates or replaces the workshop's key hash.
+  virtual Status SetProvisioningKey(const Scope& scope, WorkshopId workshop,
+                                    std::string_view key_hash, SysTime at) = 0;
+  // The key of the active workshop with this slug; nullopt when there is no such active
+  // workshop or it has no key. Platform lookup: not tenant-scoped.
+  virtual Result<std::optional<ProvisioningKey>> FindProvisioningKey(std::string_view slug) = 0;
+  // Creates `d` (status pending, with its licence and the announce JSON) or, when a pending
+  // device with d.uid exists in d.workshop_id, updates its kind, firmware and announce.
+  // Conflict DEVICE_UID_TAKEN when the uid is otherwise taken (a device that is not pending,
+  // retired, or of another workshop); PENDING_LIMIT when creating would exceed
+  // `max_pending` pending devices in the workshop; LICENCE_KEY_TAKEN on a key collision.
+  virtual Result<Device> SavePendingDevice(const Device& d, std::string_view announce_json,
+                                           int max_pending) = 0;
+  // Turns a pending device into `d`: status, name, pit, secret hash, licence dates — only
+  // while it is still pending (Conflict DEVICE_NOT_PENDING otherwise).
+  virtual Result<Device> ActivatePendingDevice(const Scope& scope, const Device& d) = 0;
+  // Removes a device (and its licence) only while it is pending (DEVICE_NOT_PENDING).
+  virtual Status DeletePendingDevice(const Scope& scope, DeviceId id) = 0;
+};
+
 // Everything the core reads and writes, as one bundle of references.
 struct Stores {
   WorkshopStore& workshops;
@@ -120,6 +152,7 @@ struct Stores {
   SessionStore& sessions;
   AuditStore& audit;
   DeviceStore& devices;
+  ProvisioningStore& provisioning;
 };
 
 // Password hashing, randomness and digests (libsodium/OpenSSL behind it).

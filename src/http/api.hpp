@@ -29,6 +29,10 @@ struct ApiDeps {
   core::TelemetryService* telemetry = nullptr;
   core::PresenceTracker* presence = nullptr;
   const Clock* clock = nullptr;
+  // Sends a provisioning client its config (approval credentials or rejection) on
+  // sw/provision/{uid}/config; returns the number of sessions it reached. Unset: not sent.
+  std::function<std::size_t(const std::string& uid, const std::string& payload)>
+      publish_provisioning = {};
 };
 
 void RegisterSystemRoutes(Router& router, const ApiDeps& deps);
@@ -37,12 +41,15 @@ void RegisterTenancyRoutes(Router& router, const ApiDeps& deps);
 void RegisterDeviceRoutes(Router& router, const ApiDeps& deps);
 // Needs ingest, telemetry, presence and clock.
 void RegisterTelemetryRoutes(Router& router, const ApiDeps& deps);
+// Provisioning keys and pending devices (approve / reject); uses publish_provisioning.
+void RegisterProvisioningRoutes(Router& router, const ApiDeps& deps);
 
 inline void RegisterApi(Router& router, const ApiDeps& deps) {
   RegisterSystemRoutes(router, deps);
   RegisterAuthRoutes(router, deps);
   RegisterTenancyRoutes(router, deps);
   RegisterDeviceRoutes(router, deps);
+  RegisterProvisioningRoutes(router, deps);
   if (deps.ingest && deps.telemetry && deps.presence && deps.clock) {
     RegisterTelemetryRoutes(router, deps);
   }

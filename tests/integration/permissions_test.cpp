@@ -474,6 +474,31 @@ const std::vector<Endpoint>& Endpoints() {
                    return Built{"DELETE", path, "", path};
                  },
                  nullptr});
+    // ---- provisioning ----
+    t.push_back({"POST", "/api/v1/workshops/{id}/provisioning-key", "",
+                 Action::kWorkshopProvisioningKey, 200, kOwnOther, none, false, Confine::kNone,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   return Built{
+                       "POST",
+                       "/api/v1/workshops/" + Str(WorkshopFor(w, c, s)) + "/provisioning-key", "",
+                       ""};
+                 },
+                 nullptr});
+    // Pending devices only come from an MQTT announce (provisioning_test.cpp); here the target
+    // is an active device, so a caller the table allows gets 409 DEVICE_NOT_PENDING.
+    const Layer not_pending = [](Role, Scope, std::optional<Role>) -> std::optional<Expect> {
+      return Expect{409, "DEVICE_NOT_PENDING"};
+    };
+    for (const char* verb : {"approve", "reject"}) {
+      const std::string tail = std::string("/") + verb;
+      t.push_back({"POST", "/api/v1/devices/{uid}" + tail, "", Action::kDeviceApprove, 200,
+                   kOwnOther, none, false, Confine::kNone,
+                   [tail](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                     const std::string path = "/api/v1/devices/" + DeviceTarget(w, c, s);
+                     return Built{"POST", path + tail, "", path};
+                   },
+                   not_pending});
+    }
     // ---- telemetry (read) ----
     const auto device_read = [&t, &none](const char* path, const char* suffix, Confine confine) {
       const std::string tail = suffix;

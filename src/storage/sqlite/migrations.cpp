@@ -187,6 +187,17 @@ CREATE TABLE device_events (
 );
 CREATE INDEX device_events_device ON device_events (device_id, id);
 )sql"},
+      {5, "device_provisioning", R"sql(
+-- A workshop's provisioning key (PRODUCT.md §4): only its SHA-256 is kept.
+CREATE TABLE workshop_provisioning (
+  workshop_id INTEGER PRIMARY KEY REFERENCES workshops(id),
+  key_hash    TEXT NOT NULL,
+  rotated_at  INTEGER NOT NULL
+);
+-- What a device said about itself when it announced (JSON: kind, mac, fw, sensors).
+ALTER TABLE devices ADD COLUMN announce TEXT;
+CREATE INDEX devices_workshop_status ON devices (workshop_id, status);
+)sql"},
   };
   return kMigrations;
 }

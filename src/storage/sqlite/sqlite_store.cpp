@@ -821,4 +821,160 @@ Status SqliteStore::DeleteDevice(const Scope& scope, core::DeviceId id, bool pur
   return tx.Commit();
 }
 
+// ---- provisioning ----
+
+namespace {
+
+Error NotPending() {
+  return MakeError(Errc::kConflict, "the device is not pending", "DEVICE_NOT_PENDING");
+}
+
+}  // namespace
+
+Status SqliteStore::SetProvisioningKey(const Scope& scope, WorkshopId workshop,
+                                       std::string_view key_hash, SysTime at) {
+  Timed t(*this, "provisioning.set_key");
+  if (!scope.Allows(workshop)) return NotFound("workshop");
+  SW_ASSIGN_OR_RETURN(
+      Stmt st, db_->Prepare("INSERT INTO workshop_provisioning (workshop_id, key_hash, rotated_at) "
+                            "VALUES (?1, ?2, ?3) ON CONFLICT (workshop_id) DO UPDATE SET "
+                            "key_hash = excluded.key_hash, rotated_at = excluded.rotated_at"));
+  st.Bind(1, workshop.value).Bind(2, key_hash).Bind(3, ToUnixMillis(at));
+  return st.Run();
+}
+
+Result<std::optional<core::ProvisioningKey>> SqliteStore::FindProvisioningKey(
+    std::string_view slug) {
+  Timed t(*this, "provisioning.find_key");
+  SW_ASSIGN_OR_RETURN(
+      Stmt st, db_->Prepare("SELECT k.workshop_id, k.key_hash, k.rotated_at FROM "
+                            "workshop_provisioning k JOIN workshops w ON w.id = k.workshop_id "
+                            "WHERE w.slug = ?1 AND w.active = 1"));
+  st.Bind(1, slug);
+  SW_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<core::ProvisioningKey>();
+  core::ProvisioningKey k;
+  k.workshop_id = WorkshopId{st.Int(0)};
+  k.key_hash = st.Text(1);
+  k.rotated_at = FromUnixMillis(st.Int(2));
+  return std::optional<core::ProvisioningKey>(std::move(k));
+}
+
+Result<core::Device> SqliteStore::SavePendingDevice(const core::Device& d,
+                                                    std::string_view announce_json,
+                                                    int max_pending) {
+  Timed t(*this, "provisioning.save_pending");
+  const auto now = ToUnixMillis(clock_.Now());
+  const Scope scope = Scope::Of(d.workshop_id);
+  Transaction tx(*db_);
+  SW_TRY(tx.Begin());
+  {
+    // Any row with this uid, retired ones included: their uid stays reserved.
+    SW_ASSIGN_OR_RETURN(Stmt st,
+                        db_->Prepare("SELECT id, workshop_id, status, deleted_at FROM devices "
+                                     "WHERE uid = ?1"));
+    st.Bind(1, d.uid);
+    SW_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row) {
+      const std::int64_t id = st.Int(0);
+      if (st.Int(1) != d.workshop_id.value || st.Text(2) != "pending" || !st.IsNull(3)) {
+        return MakeError(Errc::kConflict, "a device with this uid exists", "DEVICE_UID_TAKEN",
+                         "uid");
+      }
+      SW_ASSIGN_OR_RETURN(Stmt up,
+                          db_->Prepare("UPDATE devices SET kind = ?1, firmware_version = ?2, "
+                                       "announce = ?3, updated_at = ?4 WHERE id = ?5"));
+      up.Bind(1, core::DeviceKindName(d.kind)).Bind(2, d.firmware_version);
+      up.Bind(3, announce_json).Bind(4, now).Bind(5, id);
+      SW_TRY(up.Run());
+      SW_TRY(tx.Commit());
+      return GetDeviceLocked(scope, d.uid);
+    }
+  }
+  {
+    SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("SELECT COUNT(*) FROM devices WHERE workshop_id = ?1 "
+                                              "AND status = 'pending' AND deleted_at IS NULL"));
+    st.Bind(1, d.workshop_id.value);
+    SW_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row && st.Int(0) >= max_pending) {
+      return MakeError(Errc::kConflict, "too many pending devices in this workshop",
+                       "PENDING_LIMIT");
+    }
+  }
+  {
+    SW_ASSIGN_OR_RETURN(
+        Stmt st, db_->Prepare("INSERT INTO devices (uid, kind, workshop_id, name, status, "
+                              "firmware_version, secret_hash, report_interval_s, announce, "
+                              "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, "
+                              "?7, ?8, ?9, ?9)"));
+    st.Bind(1, d.uid).Bind(2, core::DeviceKindName(d.kind)).Bind(3, d.workshop_id.value);
+    st.Bind(4, d.name).Bind(5, d.firmware_version).Bind(6, d.secret_hash);
+    st.Bind(7, d.report_interval_s).Bind(8, announce_json).Bind(9, now);
+    if (!st.Run().ok()) return DeviceConflict(db_->LastError("insert pending device"));
+  }
+  const std::int64_t id = db_->LastInsertId();
+  {
+    SW_ASSIGN_OR_RETURN(
+        Stmt st, db_->Prepare("INSERT INTO licences (device_id, key, plan, status, starts_at, "
+                              "expires_at, grace_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    st.Bind(1, id).Bind(2, d.licence.key).Bind(3, d.licence.plan);
+    st.Bind(4, core::LicenceStatusName(d.licence.status));
+    st.Bind(5, ToUnixMillis(d.licence.starts_at)).Bind(6, ToUnixMillis(d.licence.expires_at));
+    st.Bind(7, d.licence.grace_days);
+    if (!st.Run().ok()) return DeviceConflict(db_->LastError("insert licence"));
+  }
+  SW_TRY(tx.Commit());
+  return GetDeviceLocked(scope, d.uid);
+}
+
+Result<core::Device> SqliteStore::ActivatePendingDevice(const Scope& scope, const core::Device& d) {
+  Timed t(*this, "provisioning.activate");
+  Transaction tx(*db_);
+  SW_TRY(tx.Begin());
+  {
+    SW_ASSIGN_OR_RETURN(
+        Stmt st,
+        db_->Prepare("UPDATE devices SET name = ?1, pit_id = ?2, status = ?3, secret_hash = ?4, "
+                     "updated_at = ?5 WHERE id = ?6 AND status = 'pending' AND deleted_at IS "
+                     "NULL AND (?7 OR workshop_id = ?8)"));
+    st.Bind(1, d.name);
+    st.Bind(2, d.pit_id ? std::optional<std::int64_t>(d.pit_id->value) : std::nullopt);
+    st.Bind(3, core::DeviceStatusName(d.status)).Bind(4, d.secret_hash);
+    st.Bind(5, ToUnixMillis(clock_.Now())).Bind(6, d.id.value);
+    BindScope(st, 7, scope);
+    SW_TRY(st.Run());
+    if (db_->Changes() == 0) return NotPending();
+  }
+  {
+    SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("UPDATE licences SET starts_at = ?1, expires_at = ?2 "
+                                              "WHERE device_id = ?3"));
+    st.Bind(1, ToUnixMillis(d.licence.starts_at)).Bind(2, ToUnixMillis(d.licence.expires_at));
+    st.Bind(3, d.id.value);
+    SW_TRY(st.Run());
+  }
+  SW_TRY(tx.Commit());
+  return GetDeviceLocked(scope, d.uid);
+}
+
+Status SqliteStore::DeletePendingDevice(const Scope& scope, core::DeviceId id) {
+  Timed t(*this, "provisioning.delete_pending");
+  Transaction tx(*db_);
+  SW_TRY(tx.Begin());
+  {
+    SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("DELETE FROM licences WHERE device_id = (SELECT id "
+                                              "FROM devices WHERE id = ?1 AND status = 'pending' "
+                                              "AND (?2 OR workshop_id = ?3))"));
+    st.Bind(1, id.value);
+    BindScope(st, 2, scope);
+    SW_TRY(st.Run());
+  }
+  SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare("DELETE FROM devices WHERE id = ?1 AND status = "
+                                            "'pending' AND (?2 OR workshop_id = ?3)"));
+  st.Bind(1, id.value);
+  BindScope(st, 2, scope);
+  SW_TRY(st.Run());
+  if (db_->Changes() == 0) return NotPending();
+  return tx.Commit();
+}
+
 }  // namespace sw::storage::sqlite

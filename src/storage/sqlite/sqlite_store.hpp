@@ -20,13 +20,14 @@ class SqliteStore final : public core::WorkshopStore,
                           public core::UserStore,
                           public core::SessionStore,
                           public core::AuditStore,
-                          public core::DeviceStore {
+                          public core::DeviceStore,
+                          public core::ProvisioningStore {
  public:
   // Opens and migrates. `metrics` may be null.
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, int busy_timeout_ms,
                                                    const Clock& clock, metrics::Registry* metrics);
 
-  core::Stores Stores() { return core::Stores{*this, *this, *this, *this, *this, *this}; }
+  core::Stores Stores() { return core::Stores{*this, *this, *this, *this, *this, *this, *this}; }
 
   // Health check for /ready: a trivial query succeeds.
   Status Ping();
@@ -80,6 +81,16 @@ class SqliteStore final : public core::WorkshopStore,
   Result<core::Device> UpdateDevice(const core::Scope& scope, const core::Device& d) override;
   Status SavePresence(const std::vector<core::PresenceRecord>& records) override;
   Status DeleteDevice(const core::Scope& scope, core::DeviceId id, bool purge) override;
+
+  // Provisioning.
+  Status SetProvisioningKey(const core::Scope& scope, WorkshopId workshop,
+                            std::string_view key_hash, SysTime at) override;
+  Result<std::optional<core::ProvisioningKey>> FindProvisioningKey(std::string_view slug) override;
+  Result<core::Device> SavePendingDevice(const core::Device& d, std::string_view announce_json,
+                                         int max_pending) override;
+  Result<core::Device> ActivatePendingDevice(const core::Scope& scope,
+                                             const core::Device& d) override;
+  Status DeletePendingDevice(const core::Scope& scope, core::DeviceId id) override;
 
  private:
   SqliteStore(std::unique_ptr<Database> db, const Clock& clock, metrics::Registry* metrics);
