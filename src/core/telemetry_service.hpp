@@ -71,6 +71,10 @@ class TelemetryService {
   Result<std::vector<DeviceEvent>> Events(const Principal& p, std::string_view uid,
                                           std::size_t limit, std::optional<std::int64_t> before);
 
+  // Removes every reading, roll-up and event of a device being purged (the caller has
+  // authorised the purge: DeviceService::Delete).
+  Status PurgeHistory(DeviceId device) { return telemetry_.PurgeDevice(device); }
+
   // The device as the caller may see it (telemetry.read), for callers that need its facts.
   Result<Device> VisibleDevice(const Principal& p, std::string_view uid);
 

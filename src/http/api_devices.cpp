@@ -122,14 +122,21 @@ void RegisterDeviceRoutes(Router& router, const ApiDeps& deps) {
                return Success(WithSecret(rotated));
              });
 
-  router.Add("DELETE", "/api/v1/devices/{uid}", "device.delete", Access::kUser, [&svc](Call& call) {
-    SW_HTTP_TRY(auto purge, QueryBool(call.req, "purge"));
-    SW_HTTP_TRY(auto d, svc.Delete(*call.principal, call.Param("uid"), purge.value_or(false)));
-    call.Audit(purge.value_or(false) ? "device.purge" : "device.delete", "device", d.uid,
-               d.workshop_id, Text(ToJson(d)), {});
-    return Success(
-        json::object{{"deleted", true}, {"uid", d.uid}, {"purged", purge.value_or(false)}});
-  });
+  core::TelemetryService* telemetry = deps.telemetry;
+  router.Add(
+      "DELETE", "/api/v1/devices/{uid}", "device.delete", Access::kUser,
+      [&svc, telemetry](Call& call) {
+        SW_HTTP_TRY(auto purge, QueryBool(call.req, "purge"));
+        SW_HTTP_TRY(auto d, svc.Delete(*call.principal, call.Param("uid"), purge.value_or(false)));
+        if (purge.value_or(false) && telemetry) {
+          // The registry row is gone; its history goes with it (a retired device keeps it).
+          if (Status s = telemetry->PurgeHistory(d.id); !s.ok()) return Failure(s.error());
+        }
+        call.Audit(purge.value_or(false) ? "device.purge" : "device.delete", "device", d.uid,
+                   d.workshop_id, Text(ToJson(d)), {});
+        return Success(
+            json::object{{"deleted", true}, {"uid", d.uid}, {"purged", purge.value_or(false)}});
+      });
 }
 
 }  // namespace sw::http

@@ -349,5 +349,28 @@ TEST_F(Telemetry, LiveEventsReachTheirWorkshopOnly) {
   EXPECT_EQ(silence.kind, WsFrame::Kind::kTimeout) << silence.text;
 }
 
+TEST_F(Telemetry, PurgingADeviceRemovesItsHistoryRetiringKeepsIt) {
+  HttpClient c = server_->Client();
+  const auto register_and_send = [&](const std::string& uid) {
+    const std::string secret = Register(c, a_, {{"uid", uid}, {"kind", "sensor_node"}});
+    auto r = PostDevice(R"({"ts":)" + std::to_string(NowMs() - 5000) +
+                            R"(,"values":{"temperature":19.5},"values_unused":1})",
+                        uid, secret);
+    EXPECT_EQ(r.status, 400) << "unknown top-level field: " << r.body;
+    r = PostDevice(
+        R"({"ts":)" + std::to_string(NowMs() - 5000) + R"(,"values":{"temperature":19.5}})", uid,
+        secret);
+    EXPECT_EQ(r.status, 200) << r.body;
+  };
+  const std::string range = "&from=" + std::to_string(NowMs() - 3'600'000);
+  register_and_send("TEL-PURGE");
+  ASSERT_EQ(c.Request("DELETE", "/api/v1/devices/TEL-PURGE?purge=true", {}, admin_).status, 200);
+  register_and_send("TEL-PURGE");  // the uid is free again; the old readings must be gone
+  auto stats = Data(c.Get("/api/v1/devices/TEL-PURGE/stats?metric=temperature" + range, admin_));
+  EXPECT_EQ(stats.at("count").as_int64(), 1) << "the purged device's readings are still there";
+  ASSERT_EQ(c.Request("DELETE", "/api/v1/devices/TEL-PURGE", {}, admin_).status, 200);  // retire
+  EXPECT_EQ(c.Get("/api/v1/devices/TEL-PURGE/latest", admin_).status, 404);
+}
+
 }  // namespace
 }  // namespace sw::testing
