@@ -82,6 +82,8 @@ class IngestTest : public ::testing::Test {
     });
     ingest_.Start();
   }
+  // The writer may still be telling the listener about the last batch when a test ends.
+  ~IngestTest() override { ingest_.Stop(); }
 
   static IngestOptions Options() {
     IngestOptions o;
