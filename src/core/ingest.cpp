@@ -152,7 +152,7 @@ std::size_t IngestService::CustomMetricCount(const Device& device, const std::st
   return it->second.size();
 }
 
-Result<IngestReceipt> IngestService::Submit(std::shared_ptr<const Device> device,
+Result<IngestReceipt> IngestService::Submit(const std::shared_ptr<const Device>& device,
                                             std::vector<TelemetrySample> samples, Done done) {
   const SysTime now = clock_.Now();
   const std::int64_t now_ms = ToUnixMillis(now);

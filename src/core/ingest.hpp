@@ -93,7 +93,7 @@ class IngestService {
   // (or its failure), or before Submit returns when nothing was queued. Errors: Forbidden
   // (INGEST_BLOCKED: device status or licence), InvalidArgument (nothing usable in the
   // message), Unavailable (queue full or stopped).
-  Result<IngestReceipt> Submit(std::shared_ptr<const Device> device,
+  Result<IngestReceipt> Submit(const std::shared_ptr<const Device>& device,
                                std::vector<TelemetrySample> samples, Done done);
 
   // The newest value per metric of `device`, from memory (loaded from the store on first use).
