@@ -115,13 +115,23 @@ describe('web console against a real sitewatch', () => {
   it('refreshes the access token silently before it expires (the refresh token rotates)', async () => {
     const page = await browser.context.newPage();
     const w = watch(page);
+    const authFrames = [];
+    page.on('websocket', (ws) => ws.on('framesent', (f) => /"type":"auth"/.test(String(f.payload)) && authFrames.push(JSON.parse(String(f.payload)).token)));
     await page.clock.install();
     await login(page, server.base, OWNER_B);
     await page.getByRole('heading', { name: 'South Detailing' }).waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid="live-indicator"]')?.getAttribute('data-status') === 'live');
     const before = await page.evaluate(() => sessionStorage.getItem('sitewatch.refresh'));
+    const authsBefore = authFrames.length;
     const refreshed = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh'));
     await page.clock.fastForward('13:00'); // past 80 % of the 15-minute access token
-    assert.equal((await refreshed).status(), 200);
+    const refreshResponse = await refreshed;
+    assert.equal(refreshResponse.status(), 200);
+    // The live channel is re-authenticated with the new access token on the same connection.
+    const newToken = (await refreshResponse.json()).data.access_token;
+    for (let i = 0; i < 250 && authFrames.at(-1) !== newToken; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(authFrames.at(-1), newToken, 'the refreshed token is sent on the live channel');
+    assert.ok(authFrames.length > authsBefore && authsBefore >= 1, `auth frames: ${authsBefore} before the refresh, ${authFrames.length} after`);
     await page.waitForFunction((old) => sessionStorage.getItem('sitewatch.refresh') !== old, before);
     const pits = page.waitForResponse((r) => r.url().includes('/pits'));
     await page.getByRole('button', { name: 'Refresh' }).click();

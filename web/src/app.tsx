@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { User } from './api/types';
+import { LiveIndicator } from './components/LiveIndicator';
 import { EmptyState, ErrorState, Link, Loading } from './components/ui';
 import { roleLabel } from './format';
 import { AuditPage } from './pages/Audit';
@@ -74,6 +75,7 @@ function Shell({ user, path }: { user: User; path: string }) {
             ))}
           </ul>
         </nav>
+        <LiveIndicator />
         <div class="usermenu">
           <Link href="/account/password" class="user-chip" title="Change password">
             <span class="user-name">{user.full_name || user.username}</span>

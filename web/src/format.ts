@@ -69,6 +69,21 @@ export function formatRelative(iso: string | null | undefined, nowMs: number = D
   return diff >= 0 ? `${s} ago` : `in ${s}`;
 }
 
+/**
+ * The age of a reading, to the second while it is fresh: "just now", "12 s ago", "4 min ago",
+ * "3 h ago", "2 days ago". A time slightly in the future (a device clock ahead) is "just now".
+ */
+export function formatAgo(tsMs: number | null | undefined, nowMs: number = Date.now()): string {
+  if (tsMs === null || tsMs === undefined || !Number.isFinite(tsMs)) return 'never';
+  const s = Math.floor((nowMs - tsMs) / 1000);
+  if (s < 2) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  const days = Math.floor(s / 86400);
+  return `${days} day${days === 1 ? '' : 's'} ago`;
+}
+
 /** The UTC offset of `tz` at instant `utcMs`, in minutes (east positive). */
 export function zoneOffsetMinutes(tz: string, utcMs: number): number {
   const parts = new Intl.DateTimeFormat('en-US', {

@@ -1,4 +1,4 @@
-import { ApiError, BAD_RESPONSE, NETWORK_ERROR, TIMEOUT } from './errors';
+import { ApiError, BAD_RESPONSE, NETWORK_ERROR, SESSION_ENDED, TIMEOUT } from './errors';
 import type { ChangePasswordBody, PageMeta, Session, User } from './types';
 
 /**
@@ -78,6 +78,7 @@ export class ApiClient {
   private refreshing: Promise<User | null> | null = null;
   private timer: unknown = null;
   private listeners = new Set<(e: SessionEvent) => void>();
+  private tokenListeners = new Set<(token: string | null) => void>();
 
   constructor(opts: ClientOptions = {}) {
     this.baseUrl = opts.baseUrl ?? '';
@@ -95,6 +96,25 @@ export class ApiClient {
   subscribe(fn: (e: SessionEvent) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /** Told of every new access token (login, refresh, password change) and of null at sign-out. */
+  onAccessToken(fn: (token: string | null) => void): () => void {
+    this.tokenListeners.add(fn);
+    return () => this.tokenListeners.delete(fn);
+  }
+
+  /**
+   * The access token for the live channel's `auth` message (never for a URL). Refreshed first
+   * when it is about to expire, or when `fresh` (the server refused it). null: signed out.
+   * Throws on network trouble, like any refresh.
+   */
+  async liveToken(fresh = false): Promise<string | null> {
+    if (this.refreshToken && (fresh || this.accessExpired())) {
+      const user = await this.refreshOnce();
+      if (!user) return null;
+    }
+    return this.accessToken;
   }
 
   get signedIn(): boolean {
@@ -130,15 +150,22 @@ export class ApiClient {
   }
 
   async logout(): Promise<void> {
-    const refresh = this.refreshToken;
     try {
-      if (this.accessToken) {
-        await this.request('POST', '/api/v1/auth/logout', { body: refresh ? { refresh_token: refresh } : {} });
-      }
+      // An expired access token is refreshed first, so that the server can still revoke the session.
+      if (this.refreshToken && this.accessExpired()) await this.refreshOnce();
+    } catch {
+      /* unreachable: end locally below */
+    }
+    const access = this.accessToken;
+    const refresh = this.refreshToken;
+    // The session ends here first: a call started while the server revokes it (the overview's
+    // live reload, say) must not go out with a token that is about to be refused.
+    this.clear();
+    try {
+      if (access) await this.send('POST', '/api/v1/auth/logout', { body: refresh ? { refresh_token: refresh } : {} }, access);
     } catch {
       // The session ends locally whatever the server says; an unreachable server must not trap the user.
     } finally {
-      this.clear();
       this.emit({ type: 'signed-out', reason: 'logout' });
     }
   }
@@ -157,6 +184,10 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Page<T>> {
+    if (!opts.anonymous && this.accessToken === null && this.refreshToken === null) {
+      // Signed out (or signing out): an authenticated call is never sent without a session.
+      throw new ApiError(401, SESSION_ENDED, 'Your session has ended. Please sign in again.');
+    }
     if (!opts.anonymous && this.refreshToken && this.accessExpired()) {
       await this.refreshOrSignOut();
     }
@@ -197,7 +228,7 @@ export class ApiClient {
 
   private async refreshOrSignOut(): Promise<void> {
     const user = await this.refreshOnce();
-    if (!user) throw new ApiError(401, 'SESSION_ENDED', 'Your session has ended. Please sign in again.');
+    if (!user) throw new ApiError(401, SESSION_ENDED, 'Your session has ended. Please sign in again.');
   }
 
   /** Single-flight refresh; resolves to the user, or null when the session is over. */
@@ -237,6 +268,7 @@ export class ApiClient {
     this.refreshToken = s.refresh_token;
     this.storage?.setItem(REFRESH_KEY, s.refresh_token);
     this.schedule(s.expires_in);
+    this.emitToken(s.access_token);
   }
 
   private schedule(expiresIn: number): void {
@@ -258,22 +290,28 @@ export class ApiClient {
   }
 
   private clear(): void {
+    const had = this.accessToken !== null;
     this.accessToken = null;
     this.accessExpiresAt = 0;
     this.refreshToken = null;
     this.storage?.removeItem(REFRESH_KEY);
     if (this.timer !== null) this.clearTimer(this.timer);
     this.timer = null;
+    if (had) this.emitToken(null);
+  }
+
+  private emitToken(token: string | null): void {
+    for (const fn of [...this.tokenListeners]) fn(token);
   }
 
   private emit(e: SessionEvent): void {
     for (const fn of [...this.listeners]) fn(e);
   }
 
-  private async send<T>(method: string, path: string, opts: RequestOptions): Promise<Page<T>> {
+  private async send<T>(method: string, path: string, opts: RequestOptions, bearer: string | null = this.accessToken): Promise<Page<T>> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
-    if (!opts.anonymous && this.accessToken) headers.Authorization = `Bearer ${this.accessToken}`;
+    if (!opts.anonymous && bearer) headers.Authorization = `Bearer ${bearer}`;
     const controller = new AbortController();
     let timedOut = false;
     const t = setTimeout(() => {

@@ -6,6 +6,7 @@ import type {
   CreateUserBody,
   Device,
   DeviceListQuery,
+  DeviceSnapshot,
   DeviceWithSecret,
   CreateWorkshopBody,
   CreatedUser,
@@ -42,6 +43,8 @@ export function endpoints(c: ApiClient) {
       c.post<DeviceWithSecret>(`/api/v1/devices/${encodeURIComponent(uid)}/rotate-secret`).then((r) => r.data),
     /** Retires the device: history is kept and the uid stays reserved (the console never purges). */
     retireDevice: (uid: string) => c.delete<{ deleted?: boolean; uid?: string }>(`/api/v1/devices/${encodeURIComponent(uid)}`).then((r) => r.data),
+    /** The newest value per metric, online state and last seen of every device in the workshop. */
+    workshopLatest: (workshopId: number) => c.get<DeviceSnapshot[]>(`/api/v1/workshops/${workshopId}/latest`).then((r) => r.data),
     audit: (q: AuditQuery = {}) => c.get<AuditEntry[]>('/api/v1/audit', { query: q }),
   };
 }

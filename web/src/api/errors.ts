@@ -22,6 +22,8 @@ export class ApiError extends Error {
 export const NETWORK_ERROR = 'NETWORK_ERROR';
 export const TIMEOUT = 'TIMEOUT';
 export const BAD_RESPONSE = 'BAD_RESPONSE';
+/** Raised locally: the session is over (signed out, or the refresh failed); nothing was sent. */
+export const SESSION_ENDED = 'SESSION_ENDED';
 
 /** A sentence for people. Server messages are lower-case technical text, so known codes get our own words. */
 export function describeError(e: unknown): string {

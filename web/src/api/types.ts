@@ -18,6 +18,8 @@ export type DeviceStatus = Device['status'];
 export type Licence = Schemas['Licence'];
 export type LicenceStatus = Licence['status'];
 export type DeviceWithSecret = Schemas['DeviceWithSecret'];
+export type DeviceSnapshot = Schemas['DeviceSnapshot'];
+export type LatestValue = Schemas['LatestValue'];
 
 type JsonBody<T> = T extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 type Query<T> = T extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;

@@ -286,3 +286,29 @@ export function PageHeader({ title, subtitle, actions }: { title: string; subtit
     </div>
   );
 }
+
+// One shared one-second ticker for every clock on screen ("12 s ago", countdowns).
+const tickers = new Set<(now: number) => void>();
+let tickTimer: ReturnType<typeof setInterval> | null = null;
+
+/** The current time, updated every second while `active` (one shared timer for the whole page). */
+export function useNow(active = true): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) return;
+    setNow(Date.now());
+    tickers.add(setNow);
+    tickTimer ??= setInterval(() => {
+      const t = Date.now();
+      for (const fn of [...tickers]) fn(t);
+    }, 1000);
+    return () => {
+      tickers.delete(setNow);
+      if (tickers.size === 0 && tickTimer !== null) {
+        clearInterval(tickTimer);
+        tickTimer = null;
+      }
+    };
+  }, [active]);
+  return now;
+}

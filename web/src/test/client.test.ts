@@ -200,6 +200,25 @@ describe('errors and retries', () => {
     expect(t.events.at(-1)).toEqual({ type: 'signed-out', reason: 'logout' });
   });
 
+  it('logout ends the session locally first: a call made meanwhile is never sent with the revoked token', async () => {
+    const s = session();
+    let release: () => void = () => {};
+    const t = setup((c) => {
+      if (c.url.endsWith('/auth/login')) return ok(s);
+      if (c.url.endsWith('/auth/logout')) return new Promise<Response>((r) => (release = () => r(ok({}))));
+      return ok([]);
+    });
+    await t.client.login('anna', 'x');
+    const out = t.client.logout();
+    await Promise.resolve();
+    await expect(t.client.get('/api/v1/workshops/1/latest')).rejects.toMatchObject({ status: 401, code: 'SESSION_ENDED' });
+    release();
+    await out;
+    expect(t.calls.map((c) => c.url)).toEqual(['/api/v1/auth/login', '/api/v1/auth/logout']);
+    expect(t.calls[1]!.auth).toBe(`Bearer ${s.access_token}`);
+    expect(t.events.at(-1)).toEqual({ type: 'signed-out', reason: 'logout' });
+  });
+
   it('builds query strings without empty values', () => {
     expect(queryString({ page: 2, role: undefined, action: '', active_only: false })).toBe('?page=2&active_only=false');
     expect(queryString({})).toBe('');
