@@ -199,9 +199,12 @@ int main(int argc, char** argv) {
         .count();
   };
   while (slot < total_slots) {
+    // Wake once a millisecond and send what is due: 20 sends per wake-up at 20,000/s instead
+    // of a sleep per message, so the load tool takes less of the shared CPUs. Each message is
+    // stamped just before its send, so the latency measured stays per message.
     const auto due = load_start + std::chrono::microseconds(slot * interval_ms * 1000 / n);
     if (Clock::now() < due) {
-      std::this_thread::sleep_until(due);
+      std::this_thread::sleep_until(std::max(due, Clock::now() + 1ms));
     }
     const long d = slot % n;
     sw::mqtt::Publish p;
