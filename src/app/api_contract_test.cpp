@@ -37,9 +37,20 @@ std::set<std::string> RouteKeys() {
   if (!platform.ok()) return {};
   auto& p = **platform;
   http::Router router({p.auth(), p.store(), p.metrics(), p.clock()});
-  http::RegisterApi(router, {p.auth(), p.tenancy(), p.devices(), p.store(), p.metrics(),
-                             [] { return Status(Ok{}); }, kOpenApiJson, &p.ingest(), &p.telemetry(),
-                             &p.presence(), &p.clock()});
+  core::CommandService commands(p.store(), p.store(), p.crypto(), p.clock());
+  http::RegisterApi(router, {p.auth(),
+                             p.tenancy(),
+                             p.devices(),
+                             p.store(),
+                             p.metrics(),
+                             [] { return Status(Ok{}); },
+                             kOpenApiJson,
+                             &p.ingest(),
+                             &p.telemetry(),
+                             &p.presence(),
+                             &p.clock(),
+                             {},
+                             &commands});
   std::set<std::string> keys;
   for (const auto& r : router.routes()) keys.insert(r.method + " " + r.pattern);
   return keys;

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <string>
 
+#include "http/command_json.hpp"
 #include "security/crypto.hpp"
 
 namespace sw::app {
@@ -94,6 +95,13 @@ void ConnectLiveProducers(Platform& platform, http::LiveHub& hub) {
     e.data["reason"] = s.reason;
     if (s.rssi) e.data["rssi"] = *s.rssi;
     hub.Publish(std::move(e));
+  });
+}
+
+void ConnectCommandEvents(core::CommandService& commands, http::LiveHub& hub) {
+  commands.AddListener([&hub](const core::Command& c, const core::CommandTransition& t) {
+    hub.Publish(http::LiveEvent{"command", c.workshop_id, c.pit_id, c.device_uid,
+                                http::CommandEventJson(c, t)});
   });
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "app/platform.hpp"
+#include "core/command_service.hpp"
 #include "http/live_hub.hpp"
 #include "http/server.hpp"
 
@@ -24,5 +25,8 @@ std::unique_ptr<http::LiveHub> WireLiveEvents(Platform& platform, http::ServerOp
 // only, grouped by timestamp) and presence transitions (`device_status`). Call before the
 // ingest pipeline starts; the hub must outlive the ingest writer and the presence sweeps.
 void ConnectLiveProducers(Platform& platform, http::LiveHub& hub);
+
+// Every command transition becomes a `command` event (the hub must outlive the service).
+void ConnectCommandEvents(core::CommandService& commands, http::LiveHub& hub);
 
 }  // namespace sw::app

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "app/command_bridge.hpp"
 #include "app/commands.hpp"
 #include "app/device_authenticator.hpp"
 #include "app/device_bridge.hpp"
@@ -175,7 +176,18 @@ int Serve(const Args& args, const Env& env) {
   ProvisioningBridge provisioning(broker, authenticator, platform->devices(), platform->clock(),
                                   platform->metrics());
   provisioning.Start();
+  // Commands to devices: stored, delivered on sw/d/{uid}/cmd with re-sends, results back.
+  core::CommandOptions command_options;
+  command_options.max_long_polls = std::max(1, static_cast<int>(settings.http_threads) - 1);
+  core::CommandService commands(platform->store(), platform->store(), platform->crypto(),
+                                platform->clock(), command_options);
+  ConnectCommandEvents(commands, *live_hub);
+  CommandBridge command_bridge(broker, commands, platform->store(), platform->presence(),
+                               platform->clock(), platform->metrics());
+  command_bridge.Start();
   PeriodicJobs jobs;
+  jobs.Add("commands.deliver", std::chrono::seconds(1),
+           [&command_bridge] { command_bridge.Tick(); });
   jobs.Add("presence.sweep", std::chrono::seconds(1),
            [&platform] { platform->presence().Sweep(platform->clock().Now()); });
   jobs.Add("presence.flush", std::chrono::seconds(15), [&bridge] { bridge.FlushPresence(); });
@@ -214,7 +226,8 @@ int Serve(const Args& args, const Env& env) {
                             &platform->presence(), &platform->clock(),
                             [&provisioning](const std::string& uid, const std::string& payload) {
                               return provisioning.PublishCredentials(uid, payload);
-                            }});
+                            },
+                            &commands});
   const http::StaticFiles console(settings.http_web_root);
   router.SetFallback([&console](const http::Request& req) { return console.Serve(req); });
   http::HttpServer server(router, platform->metrics(), options);
@@ -243,11 +256,13 @@ int Serve(const Args& args, const Env& env) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log::Info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  commands.Shutdown();  // wakes long polls
   server.Shutdown();
   mqtt.Shutdown();
   server.Wait();
   mqtt.Wait();
   jobs.Stop();
+  command_bridge.Stop();
   bridge.Stop();              // a last presence flush
   platform->ingest().Stop();  // writes what is still queued
   if (auto s = broker.SaveSessions(platform->clock().Now()); !s.ok()) {

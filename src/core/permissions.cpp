@@ -42,6 +42,9 @@ constexpr std::array<Row, kActionCount> kTable{{
   {Action::kTelemetryRead,      "telemetry.read",      "Read readings, statistics, events",   {A, O, O, N}},
   {Action::kWorkshopProvisioningKey, "workshop.provisioning_key", "Create or rotate the provisioning key", {A, O, N, N}},
   {Action::kDeviceApprove,      "device.approve",      "Approve or reject a pending device",  {A, O, N, N}},
+  {Action::kCommandSend,        "command.send",        "Send or cancel an operational command (relay, cut, restart, identify)", {A, O, O, N}},
+  {Action::kCommandConfigure,   "command.configure",   "Send or cancel a configuration command (enable, disable, set_interval, set_threshold, set_breaker_limit)", {A, O, N, N}},
+  {Action::kCommandRead,        "command.read",        "Read a device's commands",            {A, O, O, N}},
 }};
 // clang-format on
 

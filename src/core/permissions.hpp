@@ -44,8 +44,11 @@ enum class Action {
   kTelemetryRead,
   kWorkshopProvisioningKey,
   kDeviceApprove,
+  kCommandSend,
+  kCommandConfigure,
+  kCommandRead,
 };
-inline constexpr int kActionCount = static_cast<int>(Action::kDeviceApprove) + 1;
+inline constexpr int kActionCount = static_cast<int>(Action::kCommandRead) + 1;
 
 enum class Grant {
   kNone,  // never

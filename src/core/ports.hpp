@@ -7,9 +7,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.hpp"
+#include "core/command.hpp"
 #include "core/device.hpp"
 #include "core/model.hpp"
 
@@ -144,6 +146,44 @@ class ProvisioningStore {
   virtual Status DeletePendingDevice(const Scope& scope, DeviceId id) = 0;
 };
 
+// Commands to devices (issue 7). User-facing reads are tenant-scoped; the delivery methods
+// (due, sent, outcome, expiry) are platform calls, keyed by the command id.
+class CommandStore {
+ public:
+  virtual ~CommandStore() = default;
+  // Stores `c` (state queued) with its first transition, in one transaction. With an
+  // idempotency key, an existing command of the same issuer, device and key is returned
+  // instead (second: false). Conflict COMMAND_QUEUE_FULL when the device already has
+  // `max_open` open (queued or sent) commands.
+  virtual Result<std::pair<Command, bool>> CreateCommand(const Command& c, int max_open) = 0;
+  // nullopt when the issuer has no command with this key for the device.
+  virtual Result<std::optional<Command>> FindByIdempotencyKey(UserId issuer, DeviceId device,
+                                                              std::string_view key) = 0;
+  // With its transitions. NotFound outside the scope.
+  virtual Result<Command> GetCommand(const Scope& scope, std::string_view id) = 0;
+  // A device's commands, newest first, with their transitions.
+  virtual Result<Page<Command>> ListCommands(const Scope& scope, DeviceId device,
+                                             PageRequest page) = 0;
+  // Open, unexpired commands due for a delivery at `now` (queued, or sent with
+  // next_attempt_at <= now), oldest first; of one device (and its outlets) or of all.
+  virtual Result<std::vector<Command>> ListDueCommands(std::optional<DeviceId> device, SysTime now,
+                                                       int limit) = 0;
+  // Claims one delivery: attempts + 1, state sent, sent_at (first time), next_attempt_at —
+  // only while the command is still due and unexpired at `now` (false: someone else claimed it
+  // or it ended). Records the transition.
+  virtual Result<bool> MarkCommandSent(std::string_view id, SysTime now, SysTime next_attempt) = 0;
+  // Moves the command to `outcome.state` only from one of `from`; nullopt (and nothing
+  // changed) otherwise. Records the transition. Returns the command as updated.
+  virtual Result<std::optional<Command>> FinishCommand(std::string_view id,
+                                                       const std::vector<CommandState>& from,
+                                                       const CommandOutcome& outcome) = 0;
+  // Records a transition that does not change the state (a late result), at most a bounded
+  // number per command.
+  virtual Status AppendCommandTransition(std::string_view id, const CommandTransition& t) = 0;
+  // Open commands with expires_at <= now become expired (transition recorded); returned.
+  virtual Result<std::vector<Command>> ExpireCommands(SysTime now, int limit) = 0;
+};
+
 // Everything the core reads and writes, as one bundle of references.
 struct Stores {
   WorkshopStore& workshops;
@@ -153,6 +193,7 @@ struct Stores {
   AuditStore& audit;
   DeviceStore& devices;
   ProvisioningStore& provisioning;
+  CommandStore& commands;
 };
 
 // Password hashing, randomness and digests (libsodium/OpenSSL behind it).

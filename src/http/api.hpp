@@ -8,6 +8,7 @@
 
 #include "common/metrics.hpp"
 #include "core/auth_service.hpp"
+#include "core/command_service.hpp"
 #include "core/device_service.hpp"
 #include "core/ingest.hpp"
 #include "core/presence.hpp"
@@ -33,6 +34,8 @@ struct ApiDeps {
   // sw/provision/{uid}/config; returns the number of sessions it reached. Unset: not sent.
   std::function<std::size_t(const std::string& uid, const std::string& payload)>
       publish_provisioning = {};
+  // Commands to devices (issue 7); unset: the command routes are not registered.
+  core::CommandService* commands = nullptr;
 };
 
 void RegisterSystemRoutes(Router& router, const ApiDeps& deps);
@@ -43,6 +46,8 @@ void RegisterDeviceRoutes(Router& router, const ApiDeps& deps);
 void RegisterTelemetryRoutes(Router& router, const ApiDeps& deps);
 // Provisioning keys and pending devices (approve / reject); uses publish_provisioning.
 void RegisterProvisioningRoutes(Router& router, const ApiDeps& deps);
+// Commands (users) and the device command API (polling devices); needs commands.
+void RegisterCommandRoutes(Router& router, const ApiDeps& deps);
 
 inline void RegisterApi(Router& router, const ApiDeps& deps) {
   RegisterSystemRoutes(router, deps);
@@ -53,6 +58,7 @@ inline void RegisterApi(Router& router, const ApiDeps& deps) {
   if (deps.ingest && deps.telemetry && deps.presence && deps.clock) {
     RegisterTelemetryRoutes(router, deps);
   }
+  if (deps.commands) RegisterCommandRoutes(router, deps);
 }
 
 }  // namespace sw::http

@@ -179,6 +179,15 @@ class World {
     return uid;
   }
 
+  // A queued `identify` command for a new sensor node, as the admin; returns its id.
+  std::string CreateCommand(std::int64_t workshop, bool marked) {
+    const std::string uid = CreateDevice(workshop, marked);
+    auto r = Require(AdminCall("POST", "/api/v1/devices/" + uid + "/commands",
+                               Serialize({{"name", "identify"}})),
+                     202, "create command for " + uid);
+    return std::string(r.Json().at("data").at("id").as_string());
+  }
+
   // A new user as the admin; `workshop` nullopt for a super_admin.
   Caller CreateUser(Role role, std::optional<std::int64_t> workshop, bool marked) {
     Caller c;
@@ -499,6 +508,43 @@ const std::vector<Endpoint>& Endpoints() {
                    },
                    not_pending});
     }
+    // ---- commands ----
+    const auto command_send = [&t, &none](const char* variant, Action action, json::object body) {
+      t.push_back({"POST", "/api/v1/devices/{uid}/commands", variant, action, 202, kOwnOther, none,
+                   false, Confine::kDataWorkshopId,
+                   [body](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                     const std::string path =
+                         "/api/v1/devices/" + DeviceTarget(w, c, s) + "/commands";
+                     return Built{"POST", path, Serialize(body), path};
+                   },
+                   nullptr});
+    };
+    command_send("operational", Action::kCommandSend, {{"name", "identify"}});
+    command_send("configuration", Action::kCommandConfigure,
+                 {{"name", "set_interval"}, {"params", json::object{{"seconds", 60}}}});
+    t.push_back(
+        {"GET", "/api/v1/devices/{uid}/commands", "", Action::kCommandRead, 200, kOwnOther, none,
+         false, Confine::kItemsWorkshopId,
+         [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+           return Built{"GET", "/api/v1/devices/" + DeviceTarget(w, c, s) + "/commands", "", ""};
+         },
+         nullptr});
+    t.push_back({"GET", "/api/v1/commands/{id}", "", Action::kCommandRead, 200, kOwnOther, none,
+                 false, Confine::kDataWorkshopId,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   const std::string id = w.CreateCommand(WorkshopFor(w, c, s), s == Scope::kOther);
+                   return Built{"GET", "/api/v1/commands/" + id, "", ""};
+                 },
+                 nullptr});
+    t.push_back({"POST", "/api/v1/commands/{id}/cancel", "", Action::kCommandSend, 200, kOwnOther,
+                 none, false, Confine::kDataWorkshopId,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   const std::string path =
+                       "/api/v1/commands/" +
+                       w.CreateCommand(WorkshopFor(w, c, s), s == Scope::kOther);
+                   return Built{"POST", path + "/cancel", "", path};
+                 },
+                 nullptr});
     // ---- telemetry (read) ----
     const auto device_read = [&t, &none](const char* path, const char* suffix, Confine confine) {
       const std::string tail = suffix;

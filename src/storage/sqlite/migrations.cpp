@@ -198,6 +198,42 @@ CREATE TABLE workshop_provisioning (
 ALTER TABLE devices ADD COLUMN announce TEXT;
 CREATE INDEX devices_workshop_status ON devices (workshop_id, status);
 )sql"},
+      {6, "device_commands", R"sql(
+-- Commands to devices (issue 7) and every transition of their lifecycle. Purging a device
+-- removes its commands.
+CREATE TABLE commands (
+  id              TEXT PRIMARY KEY,
+  device_id       INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+  workshop_id     INTEGER NOT NULL,
+  name            TEXT NOT NULL,
+  params          TEXT NOT NULL DEFAULT '{}',
+  state           TEXT NOT NULL CHECK (state IN
+                    ('queued', 'sent', 'succeeded', 'failed', 'expired', 'cancelled')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  issued_by       INTEGER,
+  idempotency_key TEXT,
+  created_at      INTEGER NOT NULL,
+  expires_at      INTEGER NOT NULL,
+  sent_at         INTEGER,
+  next_attempt_at INTEGER,
+  finished_at     INTEGER,
+  result_detail   TEXT NOT NULL DEFAULT '',
+  verified        INTEGER,
+  measured_ma     INTEGER
+);
+CREATE UNIQUE INDEX commands_idempotency ON commands (issued_by, device_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+CREATE INDEX commands_device ON commands (device_id);
+CREATE INDEX commands_open ON commands (state, expires_at) WHERE state IN ('queued', 'sent');
+CREATE TABLE command_transitions (
+  id         INTEGER PRIMARY KEY,
+  command_id TEXT NOT NULL REFERENCES commands(id) ON DELETE CASCADE,
+  state      TEXT NOT NULL,
+  at         INTEGER NOT NULL,
+  detail     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX command_transitions_command ON command_transitions (command_id, id);
+)sql"},
   };
   return kMigrations;
 }

@@ -21,13 +21,16 @@ class SqliteStore final : public core::WorkshopStore,
                           public core::SessionStore,
                           public core::AuditStore,
                           public core::DeviceStore,
-                          public core::ProvisioningStore {
+                          public core::ProvisioningStore,
+                          public core::CommandStore {
  public:
   // Opens and migrates. `metrics` may be null.
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, int busy_timeout_ms,
                                                    const Clock& clock, metrics::Registry* metrics);
 
-  core::Stores Stores() { return core::Stores{*this, *this, *this, *this, *this, *this, *this}; }
+  core::Stores Stores() {
+    return core::Stores{*this, *this, *this, *this, *this, *this, *this, *this};
+  }
 
   // Health check for /ready: a trivial query succeeds.
   Status Ping();
@@ -91,6 +94,23 @@ class SqliteStore final : public core::WorkshopStore,
   Result<core::Device> ActivatePendingDevice(const core::Scope& scope,
                                              const core::Device& d) override;
   Status DeletePendingDevice(const core::Scope& scope, core::DeviceId id) override;
+
+  // Commands (command_store.cpp).
+  Result<std::pair<core::Command, bool>> CreateCommand(const core::Command& c,
+                                                       int max_open) override;
+  Result<std::optional<core::Command>> FindByIdempotencyKey(UserId issuer, core::DeviceId device,
+                                                            std::string_view key) override;
+  Result<core::Command> GetCommand(const core::Scope& scope, std::string_view id) override;
+  Result<core::Page<core::Command>> ListCommands(const core::Scope& scope, core::DeviceId device,
+                                                 core::PageRequest page) override;
+  Result<std::vector<core::Command>> ListDueCommands(std::optional<core::DeviceId> device,
+                                                     SysTime now, int limit) override;
+  Result<bool> MarkCommandSent(std::string_view id, SysTime now, SysTime next_attempt) override;
+  Result<std::optional<core::Command>> FinishCommand(std::string_view id,
+                                                     const std::vector<core::CommandState>& from,
+                                                     const core::CommandOutcome& o) override;
+  Status AppendCommandTransition(std::string_view id, const core::CommandTransition& t) override;
+  Result<std::vector<core::Command>> ExpireCommands(SysTime now, int limit) override;
 
  private:
   SqliteStore(std::unique_ptr<Database> db, const Clock& clock, metrics::Registry* metrics);

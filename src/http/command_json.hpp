@@ -1,0 +1,27 @@
+// Commands (issue 7) as JSON: the REST representation (also the live `command` event), the
+// message to the device on sw/d/{uid}/cmd and the device's result, on MQTT and on the HTTP
+// device API alike (PRODUCT.md §4). Stateless; thread-safe. Defined in api_commands.cpp.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <string>
+#include <string_view>
+
+#include "common/result.hpp"
+#include "core/command_service.hpp"
+
+namespace sw::http {
+
+// {id, device_uid, workshop_id, name, params, state, attempts, issued_by, idempotency_key,
+//  created_at, expires_at, sent_at, finished_at, result_detail, verified, measured_ma,
+//  transitions: [{state, at, detail}]}
+boost::json::object CommandToJson(const core::Command& c);
+// The live event's data: the command plus the transition that caused it.
+boost::json::object CommandEventJson(const core::Command& c, const core::CommandTransition& t);
+// {"id", "name", "params", "expires_at": unix ms}
+boost::json::object CommandMessage(const core::Command& c);
+std::string EncodeCommandMessage(const core::Command& c);
+// {"id": string, "ok": bool, "detail"?: string, "current_ma"?: integer}; other fields refused.
+Result<core::CommandResult> DecodeCommandResult(std::string_view payload);
+
+}  // namespace sw::http
