@@ -160,6 +160,11 @@ Result<Change<Device>> DeviceService::Update(const Principal& p, std::string_vie
         s != DeviceStatus::kMaintenance) {
       return InvalidField("status", "may be set to active, disabled or maintenance");
     }
+    if (before.status == DeviceStatus::kPending) {
+      // Approval generates the credentials; a PATCH must not activate a device without them.
+      return MakeError(Errc::kConflict, "a pending device is approved or rejected, not patched",
+                       "DEVICE_PENDING", "status");
+    }
     if (before.status == DeviceStatus::kSuspended && s == DeviceStatus::kActive) {
       return MakeError(Errc::kConflict, "a suspended device is re-enabled by its licence",
                        "LICENCE_SUSPENDED", "status");

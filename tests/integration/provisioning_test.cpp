@@ -330,6 +330,11 @@ TEST_F(Provisioning, RejectRemovesThePendingDeviceAndTellsIt) {
   auto pending = server_->Client().Get("/api/v1/devices/PROV-REJ-1", owner_a_);
   ASSERT_EQ(pending.status, 200) << pending.body;
   EXPECT_EQ(pending.Json().at("data").at("kind").as_string(), "camera");
+  // Approval is the only way to activate it: a PATCH to active is refused.
+  auto patched = server_->Client().Request("PATCH", "/api/v1/devices/PROV-REJ-1",
+                                           R"({"status":"active"})", owner_a_);
+  EXPECT_EQ(patched.status, 409) << patched.body;
+  EXPECT_EQ(patched.ErrorCode(), "DEVICE_PENDING");
 
   auto other =
       server_->Client().Post("/api/v1/devices/PROV-REJ-1/reject", json::object{}, owner_b_);
