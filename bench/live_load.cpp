@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "protocol/codec.hpp"
+#include "raw_mqtt.hpp"
 
 namespace {
 
@@ -60,38 +61,14 @@ long Arg(const std::map<std::string, std::string>& args, const std::string& name
 }
 
 int MqttConnect(int port, const std::string& uid, const std::string& secret) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) Die("socket failed (file descriptor limit?)");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) Die("connect failed");
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sw::mqtt::Connect c;
-  c.protocol_version = sw::mqtt::ProtocolVersion::kV311;
-  c.client_id = uid;
-  c.username = uid;
-  c.password = secret;
-  c.keep_alive = 0;
-  std::string bytes;
-  if (!sw::mqtt::Encode(c, sw::mqtt::ProtocolVersion::kV311, bytes).ok()) Die("encode CONNECT");
-  if (::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) {
-    Die("send CONNECT failed");
-  }
+  const int fd = sw::bench::RawMqttConnect(port, uid, uid, secret);
+  if (fd < 0) Die("connect failed (file descriptor limit?)");
   return fd;
 }
 
 void ReadConnack(int fd) {
-  char buf[4];
-  std::size_t got = 0;
-  while (got < sizeof buf) {
-    const auto n = ::recv(fd, buf + got, sizeof buf - got, 0);
-    if (n <= 0) Die("no CONNACK");
-    got += static_cast<std::size_t>(n);
-  }
-  if (buf[0] != 0x20 || buf[3] != 0) Die("CONNECT refused");
+  const int code = sw::bench::ReadConnackCode(fd);
+  if (code != 0) Die("CONNECT refused or no CONNACK");
 }
 
 }  // namespace

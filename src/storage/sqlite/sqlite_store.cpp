@@ -673,6 +673,18 @@ Result<core::Device> SqliteStore::GetDeviceLocked(const Scope& scope, std::strin
   return ReadDevice(st);
 }
 
+Status SqliteStore::InsertLicenceLocked(std::int64_t device_id, const core::Licence& l) {
+  SW_ASSIGN_OR_RETURN(Stmt st,
+                      db_->Prepare("INSERT INTO licences (device_id, key, plan, status, starts_at, "
+                                   "expires_at, grace_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  st.Bind(1, device_id).Bind(2, l.key).Bind(3, l.plan);
+  st.Bind(4, core::LicenceStatusName(l.status));
+  st.Bind(5, ToUnixMillis(l.starts_at)).Bind(6, ToUnixMillis(l.expires_at));
+  st.Bind(7, l.grace_days);
+  if (!st.Run().ok()) return DeviceConflict(db_->LastError("insert licence"));
+  return Ok{};
+}
+
 Result<core::Device> SqliteStore::CreateDevice(const Scope& scope, const core::Device& d) {
   Timed t(*this, "device.create");
   if (!scope.Allows(d.workshop_id)) return NotFound("workshop");
@@ -694,16 +706,7 @@ Result<core::Device> SqliteStore::CreateDevice(const Scope& scope, const core::D
     if (!st.Run().ok()) return DeviceConflict(db_->LastError("insert device"));
   }
   const std::int64_t id = db_->LastInsertId();
-  {
-    SW_ASSIGN_OR_RETURN(
-        Stmt st, db_->Prepare("INSERT INTO licences (device_id, key, plan, status, starts_at, "
-                              "expires_at, grace_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-    st.Bind(1, id).Bind(2, d.licence.key).Bind(3, d.licence.plan);
-    st.Bind(4, core::LicenceStatusName(d.licence.status));
-    st.Bind(5, ToUnixMillis(d.licence.starts_at)).Bind(6, ToUnixMillis(d.licence.expires_at));
-    st.Bind(7, d.licence.grace_days);
-    if (!st.Run().ok()) return DeviceConflict(db_->LastError("insert licence"));
-  }
+  SW_TRY(InsertLicenceLocked(id, d.licence));
   SW_TRY(tx.Commit());
   return GetDeviceLocked(scope, d.uid);
 }
@@ -913,16 +916,7 @@ Result<core::Device> SqliteStore::SavePendingDevice(const core::Device& d,
     if (!st.Run().ok()) return DeviceConflict(db_->LastError("insert pending device"));
   }
   const std::int64_t id = db_->LastInsertId();
-  {
-    SW_ASSIGN_OR_RETURN(
-        Stmt st, db_->Prepare("INSERT INTO licences (device_id, key, plan, status, starts_at, "
-                              "expires_at, grace_days) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-    st.Bind(1, id).Bind(2, d.licence.key).Bind(3, d.licence.plan);
-    st.Bind(4, core::LicenceStatusName(d.licence.status));
-    st.Bind(5, ToUnixMillis(d.licence.starts_at)).Bind(6, ToUnixMillis(d.licence.expires_at));
-    st.Bind(7, d.licence.grace_days);
-    if (!st.Run().ok()) return DeviceConflict(db_->LastError("insert licence"));
-  }
+  SW_TRY(InsertLicenceLocked(id, d.licence));
   SW_TRY(tx.Commit());
   return GetDeviceLocked(scope, d.uid);
 }

@@ -120,6 +120,8 @@ class SqliteStore final : public core::WorkshopStore,
   Result<core::Pit> GetPitLocked(const core::Scope& scope, PitId id);
   Result<core::User> GetUserLocked(const core::Scope& scope, UserId id);
   Result<core::Device> GetDeviceLocked(const core::Scope& scope, std::string_view uid);
+  // A device's licence row, inside the caller's transaction.
+  Status InsertLicenceLocked(std::int64_t device_id, const core::Licence& licence);
 
   std::unique_ptr<Database> db_;
   const Clock& clock_;
