@@ -36,34 +36,26 @@ void PresenceTracker::Notify(const std::vector<PresenceState>& changes) {
   }
 }
 
-void PresenceTracker::Seen(const Device& d, SysTime now) {
-  std::vector<PresenceState> changes;
+void PresenceTracker::Apply(const Device& d, bool online, SysTime now, const char* reason) {
+  std::optional<PresenceState> change;
   {
     std::lock_guard lock(mutex_);
     Entry& e = EntryFor(d);
-    if (Set(e, true, now, "message")) changes.push_back(e.state);
+    if (Set(e, online, now, reason)) change = e.state;
   }
-  Notify(changes);
+  if (change) Notify({*change});
+}
+
+void PresenceTracker::Seen(const Device& d, SysTime now) {
+  Apply(d, true, now, "message");
 }
 
 void PresenceTracker::Connected(const Device& d, SysTime now) {
-  std::vector<PresenceState> changes;
-  {
-    std::lock_guard lock(mutex_);
-    Entry& e = EntryFor(d);
-    if (Set(e, true, now, "connected")) changes.push_back(e.state);
-  }
-  Notify(changes);
+  Apply(d, true, now, "connected");
 }
 
 void PresenceTracker::Disconnected(const Device& d, SysTime now) {
-  std::vector<PresenceState> changes;
-  {
-    std::lock_guard lock(mutex_);
-    Entry& e = EntryFor(d);
-    if (Set(e, false, now, "disconnected")) changes.push_back(e.state);
-  }
-  Notify(changes);
+  Apply(d, false, now, "disconnected");
 }
 
 void PresenceTracker::Reported(const Device& d, const StatusFields& status, SysTime now) {

@@ -77,6 +77,8 @@ class PresenceTracker {
   // Applies `online`; returns whether it was a transition.
   bool Set(Entry& e, bool online, SysTime now, std::string reason);
   void Notify(const std::vector<PresenceState>& changes);
+  // Seen / Connected / Disconnected: one online/offline input.
+  void Apply(const Device& d, bool online, SysTime now, const char* reason);
 
   const std::chrono::seconds min_offline_after_;
   std::vector<Listener> listeners_;
