@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "common/log.hpp"
+#include "common/threads.hpp"
 
 namespace sw::app {
 
@@ -15,7 +16,10 @@ void PeriodicJobs::Add(std::string name, std::chrono::milliseconds interval,
 
 void PeriodicJobs::Start() {
   if (thread_.joinable() || jobs_.empty()) return;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    SetThreadName("sw-jobs");
+    Loop();
+  });
 }
 
 void PeriodicJobs::Stop() {

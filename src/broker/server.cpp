@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "common/threads.hpp"
 #include "protocol/connection.hpp"
 
 namespace sw::broker {
@@ -701,8 +702,9 @@ Result<std::uint16_t> MqttServer::Listen() {
 void MqttServer::Start() {
   impl_->Accept();
   asio::post(impl_->tick_timer.get_executor(), [this] { impl_->Tick(); });
-  for (auto& context : impl_->contexts) {
-    impl_->threads.emplace_back([ioc = context.get()] {
+  for (std::size_t i = 0; i < impl_->contexts.size(); ++i) {
+    impl_->threads.emplace_back([ioc = impl_->contexts[i].get(), i] {
+      SetThreadName("sw-mqtt-" + std::to_string(i));
       for (;;) {
         try {
           ioc->run();

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/log.hpp"
+#include "common/threads.hpp"
 
 namespace sw::core {
 namespace {
@@ -77,7 +78,13 @@ void IngestService::Start() {
   if (running_) return;
   running_ = true;
   stopping_ = false;
-  writer_ = std::thread([this] { Run(); });
+  writer_ = std::thread([this] {
+    SetThreadName("sw-ingest");
+    // Batch commits are throughput work: the broker and HTTP threads (acks, live events)
+    // go first when the CPUs are busy. The writer still gets every idle cycle.
+    LowerThreadPriority(options_.writer_nice);
+    Run();
+  });
 }
 
 void IngestService::Stop() {

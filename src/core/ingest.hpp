@@ -47,6 +47,7 @@ struct TelemetrySample {
 
 struct IngestOptions {
   std::size_t max_batch_readings = 20'000;      // per transaction
+  int writer_nice = 10;                         // the writer thread's nice value (see threads.hpp)
   std::size_t max_queued_readings = 1'000'000;  // beyond: Submit fails (Unavailable)
   std::chrono::milliseconds max_past{
       std::chrono::hours(24 * 30)};                               // older device time: server time

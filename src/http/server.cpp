@@ -16,6 +16,7 @@
 
 #include "common/log.hpp"
 #include "common/strings.hpp"
+#include "common/threads.hpp"
 #include "http/json_api.hpp"
 
 namespace sw::http {
@@ -425,6 +426,10 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
       beast::error_code ignored;
       socket.close(ignored);
     } else {
+      // Responses and live events are small writes that must leave at once: without
+      // TCP_NODELAY, Nagle holds each one until the client's (delayed) ACK of the last.
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       auto session = std::make_shared<Session>(*this, std::move(socket));
       Register(session);
       session->Run();
@@ -499,7 +504,8 @@ void HttpServer::Start() {
   if (impl_->options.live_hub) impl_->LiveTick();
   const int n = std::max(1, impl_->options.threads);
   for (int i = 0; i < n; ++i) {
-    impl_->threads.emplace_back([this] {
+    impl_->threads.emplace_back([this, i] {
+      SetThreadName("sw-http-" + std::to_string(i));
       for (;;) {
         try {
           impl_->ioc.run();
