@@ -76,6 +76,7 @@ void CommandBridge::Deliver(const core::Command& c) {
 
 void CommandBridge::Tick() {
   if (!started_) return;
+  directory_.Refresh();  // here, not on the broker's threads
   if (auto expired = commands_.ExpireDue(); !expired.ok()) {
     log::Warn("command expiry failed", {{"error", expired.error().message}});
   }

@@ -10,26 +10,74 @@ constexpr std::size_t kMaxCachedDevices = 200'000;
 
 }  // namespace
 
+std::shared_ptr<const core::Device> DeviceDirectory::Load(const std::string& uid) {
+  if (auto d = devices_.GetDevice(core::Scope::All(), uid); d.ok()) {
+    return std::make_shared<const core::Device>(std::move(d).value());
+  }
+  return nullptr;
+}
+
 std::shared_ptr<const core::Device> DeviceDirectory::Find(const std::string& uid) {
   const SysTime now = clock_.Now();
   {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(uid);
-    if (it != entries_.end() && now - it->second.fetched < ttl_) return it->second.device;
+    if (it != entries_.end()) {
+      Entry& e = it->second;
+      e.used = now;
+      if (now - e.fetched >= ttl_ && !e.queued) {
+        e.queued = true;
+        stale_.push_back(uid);
+      }
+      return e.device;
+    }
   }
-  std::shared_ptr<const core::Device> device;
-  if (auto d = devices_.GetDevice(core::Scope::All(), uid); d.ok()) {
-    device = std::make_shared<const core::Device>(std::move(d).value());
-  }
+  std::shared_ptr<const core::Device> device = Load(uid);
   std::lock_guard lock(mutex_);
-  if (entries_.size() >= kMaxCachedDevices) entries_.clear();
-  entries_[uid] = Entry{device, now};
+  if (entries_.size() >= kMaxCachedDevices) {
+    entries_.clear();
+    stale_.clear();
+  }
+  Entry& e = entries_[uid];
+  if (e.queued) std::erase(stale_, uid);
+  e = Entry{device, now, now, false};
   return device;
 }
 
 void DeviceDirectory::Forget(const std::string& uid) {
   std::lock_guard lock(mutex_);
-  entries_.erase(uid);
+  if (entries_.erase(uid)) std::erase(stale_, uid);
+}
+
+std::size_t DeviceDirectory::Refresh() {
+  const SysTime now = clock_.Now();
+  std::vector<std::string> uids;
+  {
+    std::lock_guard lock(mutex_);
+    uids.swap(stale_);
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      if (!it->second.queued && now - it->second.used >= idle_) {
+        it = entries_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const std::string& uid : uids) {
+    std::shared_ptr<const core::Device> device = Load(uid);
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(uid);
+    if (it == entries_.end() || !it->second.queued) continue;  // forgotten meanwhile
+    it->second.device = std::move(device);
+    it->second.fetched = clock_.Now();
+    it->second.queued = false;
+  }
+  return uids.size();
+}
+
+std::size_t DeviceDirectory::size() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
 }
 
 DeviceBridge::DeviceBridge(broker::Broker& broker, DeviceAuthenticator& authenticator,

@@ -28,26 +28,44 @@
 
 namespace sw::app {
 
-// uid -> device, cached for a few seconds so a message costs no registry read.
+// uid -> device, so a message costs no registry read on the broker's threads.
+//
+// Find reads the registry only on a miss (a device's first message). An entry older than
+// `ttl` is still answered from memory — the broker thread never waits for the database,
+// which other work (a presence flush, an HTTP request) may hold — and is queued for
+// Refresh(), which the periodic jobs run off the broker's threads. So a change to a device
+// (disabled, retired, moved to another pit) reaches the message path within ttl plus one
+// refresh period; Forget() makes it immediate. Entries not used for `idle` are dropped.
+// Thread-safe.
 class DeviceDirectory {
  public:
   DeviceDirectory(core::DeviceStore& devices, const Clock& clock,
-                  std::chrono::seconds ttl = std::chrono::seconds(5))
-      : devices_(devices), clock_(clock), ttl_(ttl) {}
+                  std::chrono::seconds ttl = std::chrono::seconds(5),
+                  std::chrono::seconds idle = std::chrono::seconds(600))
+      : devices_(devices), clock_(clock), ttl_(ttl), idle_(idle) {}
   // nullptr when the uid is unknown or retired.
   std::shared_ptr<const core::Device> Find(const std::string& uid);
   void Forget(const std::string& uid);
+  // Re-reads the entries Find found stale and drops idle ones. Returns how many it re-read.
+  std::size_t Refresh();
+  std::size_t size() const;
 
  private:
   struct Entry {
     std::shared_ptr<const core::Device> device;
     SysTime fetched{};
+    SysTime used{};
+    bool queued = false;  // in stale_
   };
+  std::shared_ptr<const core::Device> Load(const std::string& uid);
+
   core::DeviceStore& devices_;
   const Clock& clock_;
   const std::chrono::seconds ttl_;
-  std::mutex mutex_;
+  const std::chrono::seconds idle_;
+  mutable std::mutex mutex_;
   std::unordered_map<std::string, Entry> entries_;
+  std::vector<std::string> stale_;
 };
 
 class DeviceBridge {

@@ -191,6 +191,7 @@ int Serve(const Args& args, const Env& env) {
   jobs.Add("presence.sweep", std::chrono::seconds(1),
            [&platform] { platform->presence().Sweep(platform->clock().Now()); });
   jobs.Add("presence.flush", std::chrono::seconds(15), [&bridge] { bridge.FlushPresence(); });
+  jobs.Add("devices.refresh", std::chrono::seconds(1), [&bridge] { bridge.directory().Refresh(); });
   jobs.Add(
       "telemetry.retention", std::chrono::hours(1),
       [&platform] {
