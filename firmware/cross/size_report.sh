@@ -31,8 +31,12 @@ declare -A CORES=(
   [config_store]="config_store"
   [outlet_controller]="outlet_controller"
   [ccu_gateway]="ccu_gateway"
+  [json]="json"
+  [sensor_node]="sensor_node"
+  [ota]="ota"
 )
-ORDER=(common radio sensors rms_current config_store outlet_controller ccu_gateway)
+ORDER=(common radio sensors rms_current config_store outlet_controller ccu_gateway json sensor_node
+       ota)
 
 printf '%-20s %8s %8s %8s %8s\n' core text data bss ram
 total_text=0; total_ram=0
@@ -63,7 +67,9 @@ cat > "${probe}" <<'CPP'
 #include "fw/outlet_controller.h"
 #include "fw/pms5003.h"
 #include "fw/radio_stream.h"
+#include "fw/ota.h"
 #include "fw/rms_current.h"
+#include "fw/sensor_node.h"
 extern "C" {
 char sizeof_RadioStreamParser[sizeof(sw::fw::RadioStreamParser)];
 char sizeof_Pms5003Parser[sizeof(sw::fw::Pms5003Parser)];
@@ -74,6 +80,10 @@ char sizeof_OutletController[sizeof(sw::fw::OutletController)];
 char sizeof_OutletEffects[sizeof(sw::fw::OutletEffects)];
 char sizeof_CcuGateway[sizeof(sw::fw::CcuGateway)];
 char sizeof_GatewayEffects[sizeof(sw::fw::GatewayEffects)];
+char sizeof_SensorNode[sizeof(sw::fw::SensorNode)];
+char sizeof_NodeActions[sizeof(sw::fw::NodeActions)];
+char sizeof_NodeReading[sizeof(sw::fw::NodeReading)];
+char sizeof_OtaUpdater[sizeof(sw::fw::OtaUpdater)];
 }
 CPP
 "${CXX}" "${FLAGS[@]}" -c "${probe}" -o "${out}/instance_sizes.o"

@@ -276,6 +276,28 @@ TEST(RadioStreamTest, ResynchronisesInsideATruncatedFrame) {
   EXPECT_EQ(p.bad_frames(), 1u);
 }
 
+TEST(RadioStreamTest, ResynchronisesInsideATruncatedV2Frame) {
+  // The same collision with v2 frames: the truncated frame's length byte makes the parser
+  // wait for bytes that belong to the next frame; the CRC fails and the good frame inside
+  // that window is still found.
+  RadioStreamParser p;
+  const FrameBuffer cut = EncodeV2(SampleV2());
+  V2Frame second = SampleV2();
+  second.seq = static_cast<uint8_t>(second.seq + 1);
+  const FrameBuffer good = EncodeV2(second);
+  PushAll(&p, cut.bytes, 5);
+  RadioFrame f;
+  int frames = 0;
+  for (size_t i = 0; i < good.size; ++i) {
+    p.Push(good.bytes[i]);
+    frames += DrainCount(&p, &f);
+  }
+  EXPECT_EQ(frames, 1);
+  EXPECT_EQ(f.kind, RadioFrame::Kind::kV2);
+  EXPECT_EQ(f.v2, second);
+  EXPECT_GE(p.bad_frames(), 1u);
+}
+
 TEST(RadioStreamTest, BackToBackFramesOfBothVersions) {
   RadioStreamParser p;
   const LegacyFrameBytes a = EncodeLegacy(LegacyRelay(0xFE, 0x02, kSocketB, false));
