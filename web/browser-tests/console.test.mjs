@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_PASSWORD, axe, launchBrowser, rest, shoot, startServer, watch } from './harness.mjs';
+import { ADMIN_PASSWORD, assertNoSeriousViolations, axe, createUser, launchBrowser, login, rest, shoot, startServer, watch } from './harness.mjs';
 
 const OWNER_A = { username: 'owner-north', password: 'North-Owner-Pw-1' };
 const OWNER_B = { username: 'owner-south', password: 'South-Owner-Pw-2' };
@@ -25,31 +25,9 @@ async function seedData(base) {
     [OWNER_A, a],
     [OWNER_B, b],
   ]) {
-    await api.call('POST', '/api/v1/users', admin, { username: o.username, password: o.password, role: 'owner', workshop_id: w.id, full_name: `${w.name} Owner` });
-    // An owner created with a chosen password may still be flagged temporary; settle it here.
-    const t = await api.login(o.username, o.password).catch(() => null);
-    if (t) {
-      const me = await api.call('GET', '/api/v1/auth/me', t);
-      if (me.temporary_password) {
-        const next = `${o.password}x`;
-        await api.call('POST', '/api/v1/auth/change-password', t, { current_password: o.password, new_password: next });
-        o.password = next;
-      }
-    }
+    await createUser(api, admin, o, { role: 'owner', workshop_id: w.id, full_name: `${w.name} Owner` });
   }
   return { a, b };
-}
-
-async function login(page, base, { username, password }) {
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-function assertNoSeriousViolations(name, violations) {
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad, [], `${name}: axe found serious/critical violations:\n${JSON.stringify(bad, null, 2)}`);
 }
 
 describe('web console against a real sitewatch', () => {
@@ -277,12 +255,7 @@ describe('web console against a real sitewatch', () => {
     const api = rest(server.base);
     const admin = await api.login('admin', ADMIN_PASSWORD);
     const STAFF = { username: 'devices-staff', password: 'Devices-Staff-Pw-3' };
-    await api.call('POST', '/api/v1/users', admin, { username: STAFF.username, password: STAFF.password, role: 'staff', workshop_id: seed.a.id });
-    const st = await api.login(STAFF.username, STAFF.password);
-    if ((await api.call('GET', '/api/v1/auth/me', st)).temporary_password) {
-      await api.call('POST', '/api/v1/auth/change-password', st, { current_password: STAFF.password, new_password: `${STAFF.password}x` });
-      STAFF.password = `${STAFF.password}x`;
-    }
+    await createUser(api, admin, STAFF, { role: 'staff', workshop_id: seed.a.id });
 
     const page = await browser.context.newPage();
     const w = watch(page);

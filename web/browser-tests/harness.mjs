@@ -1,5 +1,6 @@
 // Starts a real `sitewatch serve` (port 0, temporary data dir) serving web/dist, seeds it
 // through the REST API, and drives Debian's chromium through playwright-core.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,11 +44,12 @@ export async function startServer() {
   child.on('exit', (code, sig) => (exited = code ?? sig));
   const deadline = Date.now() + 30000;
   let port = 0;
+  let mqttPort = 0;
   while (Date.now() < deadline) {
     if (exited !== null) throw new Error(`sitewatch exited during start-up (${exited}):\n${log.join('')}`);
     if (existsSync(ready)) {
       try {
-        port = JSON.parse(readFileSync(ready, 'utf8')).http_port;
+        ({ http_port: port, mqtt_port: mqttPort } = JSON.parse(readFileSync(ready, 'utf8')));
         if (port) break;
       } catch {
         /* written but not complete yet */
@@ -62,6 +64,7 @@ export async function startServer() {
   const base = `http://127.0.0.1:${port}`;
   return {
     base,
+    mqttPort,
     log,
     async stop() {
       if (exited === null) {
@@ -90,6 +93,55 @@ export function rest(base) {
     call,
     login: async (username, password) => (await call('POST', '/api/v1/auth/login', null, { username, password })).access_token,
   };
+}
+
+/**
+ * Creates a user (as `adminToken`) and settles a temporary password, so that the test can sign
+ * in with `cred` (whose password is updated when it had to change).
+ */
+export async function createUser(api, adminToken, cred, { role, workshop_id, full_name }) {
+  await api.call('POST', '/api/v1/users', adminToken, { username: cred.username, password: cred.password, role, workshop_id, ...(full_name ? { full_name } : {}) });
+  const t = await api.login(cred.username, cred.password);
+  if ((await api.call('GET', '/api/v1/auth/me', t)).temporary_password) {
+    const next = `${cred.password}x`;
+    await api.call('POST', '/api/v1/auth/change-password', t, { current_password: cred.password, new_password: next });
+    cred.password = next;
+  }
+  return cred;
+}
+
+/** Readings through the HTTP device API (HTTP Basic uid:secret), as a polling device sends them. */
+export async function pushTelemetry(base, uid, secret, body) {
+  const res = await fetch(`${base}/api/v1/device/telemetry`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`${uid}:${secret}`).toString('base64')}` },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(json));
+  return json.data;
+}
+
+/** Signs in through the login form. */
+export async function login(page, base, { username, password }) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Polls a condition on the test's side (frames recorded by Playwright arrive asynchronously). */
+export async function until(cond, what, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting: ${what}`);
+    await delay(20);
+  }
+}
+
+export function assertNoSeriousViolations(name, violations) {
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad, [], `${name}: axe found serious/critical violations:\n${JSON.stringify(bad, null, 2)}`);
 }
 
 export async function launchBrowser() {

@@ -3,7 +3,7 @@
 // away the indicator says so while the last values stay on screen.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_PASSWORD, axe, launchBrowser, rest, shoot, startServer, watch } from './harness.mjs';
+import { ADMIN_PASSWORD, assertNoSeriousViolations, axe, createUser, launchBrowser, login, pushTelemetry, rest, shoot, startServer, until, watch } from './harness.mjs';
 
 const OWNER = { username: 'owner-live', password: 'Live-Owner-Pw-5' };
 const DEVICE = 'SN-LIVE-0001';
@@ -21,48 +21,15 @@ async function seedData(base) {
   await api.call('POST', `/api/v1/workshops/${w.id}/pits`, admin, { number: 2, name: 'Bay Two' });
   const dev = await api.call('POST', `/api/v1/workshops/${w.id}/devices`, admin, { kind: 'sensor_node', uid: DEVICE, pit_id: pit.id, name: 'Bay One climate' });
   await api.call('POST', `/api/v1/workshops/${w.id}/devices`, admin, { kind: 'sensor_node', uid: LOOSE, name: 'Spare sensor' });
-  await api.call('POST', '/api/v1/users', admin, { username: OWNER.username, password: OWNER.password, role: 'owner', workshop_id: w.id });
-  const t = await api.login(OWNER.username, OWNER.password);
-  if ((await api.call('GET', '/api/v1/auth/me', t)).temporary_password) {
-    const next = `${OWNER.password}x`;
-    await api.call('POST', '/api/v1/auth/change-password', t, { current_password: OWNER.password, new_password: next });
-    OWNER.password = next;
-  }
+  await createUser(api, admin, OWNER, { role: 'owner', workshop_id: w.id });
   assert.ok(dev.secret, 'registering returns the device secret');
   return { workshop: w, pit, secret: dev.secret };
 }
 
 /** A reading through the HTTP device API (HTTP Basic uid:secret), as a sensor node sends it. */
 async function push(values) {
-  const res = await fetch(`${server.base}/api/v1/device/telemetry`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`${DEVICE}:${seed.secret}`).toString('base64')}` },
-    body: JSON.stringify({ values }),
-  });
-  const json = await res.json();
-  assert.equal(res.status, 200, JSON.stringify(json));
-  assert.equal(json.data.accepted, Object.keys(values).length);
-}
-
-/** Polls a condition on the test's side (frames recorded by Playwright arrive asynchronously). */
-async function until(cond, what, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function login(page, base, { username, password }) {
-  await page.goto(`${base}/login`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-function assertNoSeriousViolations(name, violations) {
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad, [], `${name}: axe found serious/critical violations:\n${JSON.stringify(bad, null, 2)}`);
+  const receipt = await pushTelemetry(server.base, DEVICE, seed.secret, { values });
+  assert.equal(receipt.accepted, Object.keys(values).length);
 }
 
 describe('live workshop overview against a real sitewatch', () => {

@@ -10,7 +10,7 @@ import { OverviewPage } from './pages/Overview';
 import { TeamPage } from './pages/Team';
 import { WorkshopsPage } from './pages/Workshops';
 import { session } from './services';
-import { location, match, navigate } from './state/router';
+import { location, match, navigate, searchParams } from './state/router';
 import { capabilities, homePath } from './state/session';
 import { useStore } from './state/store';
 import { invalidateWorkshops } from './state/workshops';
@@ -104,7 +104,24 @@ function route(user: User, path: string): { page: preact.ComponentChildren; titl
     if (caps.workshops) return { page: <WorkshopsPage />, title: 'Workshops' };
     return { page: <Redirect to={homePath(user)} />, title: 'Sitewatch' };
   }
-  if (match('/devices', path)) return caps.devices ? { page: <LazyDevicesPage me={user} />, title: 'Devices' } : forbidden();
+  if (match('/devices', path)) {
+    return caps.devices ? { page: <Lazy key="devices" load={devicesPage} label="Loading devices…" render={(m) => <m.DevicesPage me={user} />} />, title: 'Devices' } : forbidden();
+  }
+  p = match('/devices/:uid', path);
+  if (p) {
+    if (!caps.devices) return forbidden();
+    const uid = p.uid ?? '';
+    return {
+      page: <Lazy key="device" load={devicePage} label="Loading device…" render={(m) => <m.DevicePage key={uid} me={user} uid={uid} search={searchParams(path).toString()} />} />,
+      title: uid,
+    };
+  }
+  p = match('/pits/:id', path);
+  if (p && /^\d+$/.test(p.id ?? '')) {
+    if (!caps.devices) return forbidden();
+    const id = Number(p.id);
+    return { page: <Lazy key="pit" load={pitPage} label="Loading pit…" render={(m) => <m.PitPage key={id} pitId={id} />} />, title: 'Pit' };
+  }
   if (match('/team', path)) return caps.team ? { page: <TeamPage me={user} />, title: 'Team' } : forbidden();
   if (match('/audit', path)) return caps.audit ? { page: <AuditPage me={user} />, title: 'Audit log' } : forbidden();
   if (match('/account/password', path)) {
@@ -134,29 +151,40 @@ function Redirect({ to }: { to: string }) {
   return <Loading />;
 }
 
-/** The devices page is loaded on first visit, so that it does not weigh on the first page. */
-type DevicesModule = typeof import('./pages/Devices');
-let devicesModule: Promise<DevicesModule> | null = null;
+/**
+ * A page loaded on first visit, so that it does not weigh on the first page: the devices
+ * registry, a device (charts) and a pit (charts). A failed load can be retried.
+ */
+function lazyModule<M>(load: () => Promise<M>): () => Promise<M> {
+  let pending: Promise<M> | null = null;
+  return () => {
+    pending ??= load().catch((e: unknown) => {
+      pending = null;
+      throw e;
+    });
+    return pending;
+  };
+}
 
-function LazyDevicesPage({ me }: { me: User }) {
-  const [mod, setMod] = useState<DevicesModule | null>(null);
+const devicesPage = lazyModule(() => import('./pages/Devices'));
+const devicePage = lazyModule(() => import('./pages/Device'));
+const pitPage = lazyModule(() => import('./pages/Pit'));
+
+function Lazy<M>({ load, label, render }: { load: () => Promise<M>; label: string; render: (m: M) => preact.ComponentChildren }) {
+  const [mod, setMod] = useState<M | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
-    devicesModule ??= import('./pages/Devices');
-    devicesModule.then(
-      (m) => live && setMod(m),
-      (e: unknown) => {
-        devicesModule = null;
-        if (live) setError(e);
-      },
+    load().then(
+      (m) => live && setMod(() => m),
+      (e: unknown) => live && setError(e),
     );
     return () => {
       live = false;
     };
-  }, [tick]);
-  if (mod) return <mod.DevicesPage me={me} />;
+  }, [load, tick]);
+  if (mod) return <>{render(mod)}</>;
   if (error) {
     return (
       <ErrorState
@@ -168,5 +196,5 @@ function LazyDevicesPage({ me }: { me: User }) {
       />
     );
   }
-  return <Loading label="Loading devices…" />;
+  return <Loading label={label} />;
 }

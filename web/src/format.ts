@@ -116,6 +116,42 @@ export function zonedToUtcIso(local: string, tz: string): string | null {
   return new Date(utc).toISOString().replace('.000Z', 'Z');
 }
 
+/** The wall-clock fields of instant `utcMs` in zone `tz` (two-digit strings, year four). */
+const partsCache = new Map<string, Intl.DateTimeFormat>();
+export function zonedParts(utcMs: number, tz: string): { year: string; month: string; day: string; hour: string; minute: string; second: string } {
+  const zone = safeTimeZone(tz);
+  let f = partsCache.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    partsCache.set(zone, f);
+  }
+  const parts = f.formatToParts(new Date(utcMs));
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '00';
+  return {
+    year: get('year').padStart(4, '0'),
+    month: get('month'),
+    day: get('day'),
+    hour: get('hour') === '24' ? '00' : get('hour'),
+    minute: get('minute'),
+    second: get('second'),
+  };
+}
+
+/** An instant as <input type=datetime-local> shows it in the workshop's zone: `2026-03-05T14:07`. */
+export function toZonedInput(utcMs: number, tz: string): string {
+  const p = zonedParts(utcMs, tz);
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+}
+
 export function roleLabel(role: Role): string {
   return { super_admin: 'Platform admin', owner: 'Owner', staff: 'Staff', customer: 'Customer' }[role];
 }

@@ -49,6 +49,8 @@ export interface RequestOptions {
   /** Public routes (login, refresh) send no bearer token and never trigger a refresh. */
   anonymous?: boolean;
   signal?: AbortSignal;
+  /** A file, not the JSON envelope: a success answers the body as a Blob (errors are still JSON). */
+  raw?: boolean;
 }
 
 export interface Page<T> {
@@ -182,6 +184,14 @@ export class ApiClient {
   delete<T>(path: string): Promise<Page<T>> {
     return this.request<T>('DELETE', path, {});
   }
+  /**
+   * A file the API serves (CSV export): fetched with the Authorization header like any call,
+   * so that the token never goes into a URL; the caller saves the Blob (an object URL).
+   */
+  async download(path: string, query?: RequestOptions['query']): Promise<Blob> {
+    const { data } = await this.request<Blob>('GET', path, { query, raw: true });
+    return data;
+  }
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Page<T>> {
     if (!opts.anonymous && this.accessToken === null && this.refreshToken === null) {
@@ -309,7 +319,7 @@ export class ApiClient {
   }
 
   private async send<T>(method: string, path: string, opts: RequestOptions, bearer: string | null = this.accessToken): Promise<Page<T>> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    const headers: Record<string, string> = { Accept: opts.raw ? '*/*' : 'application/json' };
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
     if (!opts.anonymous && bearer) headers.Authorization = `Bearer ${bearer}`;
     const controller = new AbortController();
@@ -337,6 +347,13 @@ export class ApiClient {
     } finally {
       clearTimeout(t);
       opts.signal?.removeEventListener('abort', onAbort);
+    }
+    if (opts.raw && res.ok) {
+      try {
+        return { data: (await res.blob()) as T, meta: undefined };
+      } catch {
+        throw new ApiError(0, NETWORK_ERROR, 'network error');
+      }
     }
     let json: unknown = null;
     const text = await res.text().catch(() => '');

@@ -1,17 +1,28 @@
 import type { ApiClient, Page } from './client';
 import type {
+  ApproveDeviceBody,
+  ApprovedDevice,
   AuditEntry,
   AuditQuery,
   CreateDeviceBody,
   CreateUserBody,
   Device,
+  DeviceEvent,
+  DeviceEventsQuery,
   DeviceListQuery,
   DeviceSnapshot,
   DeviceWithSecret,
   CreateWorkshopBody,
   CreatedUser,
+  ExportQuery,
+  History,
+  HistoryQuery,
   Pit,
+  ProvisioningKey,
+  RejectedDevice,
   ResetPasswordBody,
+  Stats,
+  StatsQuery,
   UpdateDeviceBody,
   UpdateUserBody,
   User,
@@ -19,6 +30,8 @@ import type {
   Workshop,
   WorkshopListQuery,
 } from './types';
+
+const dev = (uid: string) => `/api/v1/devices/${encodeURIComponent(uid)}`;
 
 /** Typed calls, one per operation in api/openapi.json that the console uses. */
 export function endpoints(c: ApiClient) {
@@ -29,6 +42,7 @@ export function endpoints(c: ApiClient) {
     createWorkshop: (b: CreateWorkshopBody) => c.post<Workshop>('/api/v1/workshops', b).then((r) => r.data),
     deactivateWorkshop: (id: number) => c.delete<Workshop>(`/api/v1/workshops/${id}`).then((r) => r.data),
     pits: (workshopId: number) => c.get<Pit[]>(`/api/v1/workshops/${workshopId}/pits`).then((r) => r.data),
+    pit: (id: number) => c.get<Pit>(`/api/v1/pits/${id}`).then((r) => r.data),
     users: (q: UserListQuery = {}): Promise<Page<User[]>> => c.get<User[]>('/api/v1/users', { query: q }),
     createUser: (b: CreateUserBody) => c.post<CreatedUser>('/api/v1/users', b).then((r) => r.data),
     updateUser: (id: number, b: UpdateUserBody) => c.patch<User>(`/api/v1/users/${id}`, b).then((r) => r.data),
@@ -38,13 +52,27 @@ export function endpoints(c: ApiClient) {
     devices: (workshopId: number, q: DeviceListQuery = {}) => c.get<Device[]>(`/api/v1/workshops/${workshopId}/devices`, { query: q }),
     createDevice: (workshopId: number, b: CreateDeviceBody) =>
       c.post<DeviceWithSecret>(`/api/v1/workshops/${workshopId}/devices`, b).then((r) => r.data),
-    updateDevice: (uid: string, b: UpdateDeviceBody) => c.patch<Device>(`/api/v1/devices/${encodeURIComponent(uid)}`, b).then((r) => r.data),
+    updateDevice: (uid: string, b: UpdateDeviceBody) => c.patch<Device>(dev(uid), b).then((r) => r.data),
     rotateDeviceSecret: (uid: string) =>
-      c.post<DeviceWithSecret>(`/api/v1/devices/${encodeURIComponent(uid)}/rotate-secret`).then((r) => r.data),
+      c.post<DeviceWithSecret>(`${dev(uid)}/rotate-secret`).then((r) => r.data),
     /** Retires the device: history is kept and the uid stays reserved (the console never purges). */
-    retireDevice: (uid: string) => c.delete<{ deleted?: boolean; uid?: string }>(`/api/v1/devices/${encodeURIComponent(uid)}`).then((r) => r.data),
+    retireDevice: (uid: string) => c.delete<{ deleted?: boolean; uid?: string }>(dev(uid)).then((r) => r.data),
     /** The newest value per metric, online state and last seen of every device in the workshop. */
     workshopLatest: (workshopId: number) => c.get<DeviceSnapshot[]>(`/api/v1/workshops/${workshopId}/latest`).then((r) => r.data),
+    /** One device's newest value per metric, online state, last seen, firmware and signal. */
+    deviceLatest: (uid: string) => c.get<DeviceSnapshot>(`${dev(uid)}/latest`).then((r) => r.data),
+    pitLatest: (pitId: number) => c.get<DeviceSnapshot[]>(`/api/v1/pits/${pitId}/latest`).then((r) => r.data),
+    device: (uid: string) => c.get<Device>(dev(uid)).then((r) => r.data),
+    history: (uid: string, q: HistoryQuery, signal?: AbortSignal) => c.get<History>(`${dev(uid)}/history`, { query: q, signal }).then((r) => r.data),
+    stats: (uid: string, q: StatsQuery, signal?: AbortSignal) => c.get<Stats>(`${dev(uid)}/stats`, { query: q, signal }).then((r) => r.data),
+    /** Raw readings as CSV, fetched with the bearer token (never in the URL). */
+    exportCsv: (uid: string, q: ExportQuery) => c.download(`${dev(uid)}/export.csv`, q),
+    deviceEvents: (uid: string, q: DeviceEventsQuery = {}) => c.get<DeviceEvent[]>(`${dev(uid)}/events`, { query: q }).then((r) => r.data),
+    /** Creates or rotates the workshop's provisioning key; the key is in this answer only. */
+    rotateProvisioningKey: (workshopId: number) =>
+      c.post<ProvisioningKey>(`/api/v1/workshops/${workshopId}/provisioning-key`, {}).then((r) => r.data),
+    approveDevice: (uid: string, b: ApproveDeviceBody = {}) => c.post<ApprovedDevice>(`${dev(uid)}/approve`, b).then((r) => r.data),
+    rejectDevice: (uid: string) => c.post<RejectedDevice>(`${dev(uid)}/reject`).then((r) => r.data),
     audit: (q: AuditQuery = {}) => c.get<AuditEntry[]>('/api/v1/audit', { query: q }),
   };
 }

@@ -20,9 +20,15 @@ export type LicenceStatus = Licence['status'];
 export type DeviceWithSecret = Schemas['DeviceWithSecret'];
 export type DeviceSnapshot = Schemas['DeviceSnapshot'];
 export type LatestValue = Schemas['LatestValue'];
+export type History = Schemas['History'];
+export type HistoryResolution = History['resolution'];
+export type Stats = Schemas['Stats'];
+export type DeviceEvent = Schemas['DeviceEvent'];
+export type ProvisioningKey = Schemas['ProvisioningKey'];
 
 type JsonBody<T> = T extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 type Query<T> = T extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+type Data<T> = T extends { responses: { 200: { content: { 'application/json': { data: infer D } } } } } ? D : never;
 
 export type LoginBody = JsonBody<paths['/api/v1/auth/login']['post']>;
 export type ChangePasswordBody = JsonBody<paths['/api/v1/auth/change-password']['post']>;
@@ -36,3 +42,10 @@ export type AuditQuery = Query<paths['/api/v1/audit']['get']>;
 export type CreateDeviceBody = JsonBody<paths['/api/v1/workshops/{id}/devices']['post']>;
 export type UpdateDeviceBody = JsonBody<paths['/api/v1/devices/{uid}']['patch']>;
 export type DeviceListQuery = Query<paths['/api/v1/workshops/{id}/devices']['get']>;
+export type HistoryQuery = Query<paths['/api/v1/devices/{uid}/history']['get']>;
+export type StatsQuery = Query<paths['/api/v1/devices/{uid}/stats']['get']>;
+export type ExportQuery = Query<paths['/api/v1/devices/{uid}/export.csv']['get']>;
+export type DeviceEventsQuery = Query<paths['/api/v1/devices/{uid}/events']['get']>;
+export type ApproveDeviceBody = JsonBody<paths['/api/v1/devices/{uid}/approve']['post']>;
+export type ApprovedDevice = Data<paths['/api/v1/devices/{uid}/approve']['post']>;
+export type RejectedDevice = Data<paths['/api/v1/devices/{uid}/reject']['post']>;

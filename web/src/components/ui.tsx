@@ -1,7 +1,7 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { describeError } from '../api/errors';
-import type { Tone } from '../format';
+import { formatAgo, formatDateTime, type Tone } from '../format';
 import { navigate } from '../state/router';
 
 export function Link(props: JSX.HTMLAttributes<HTMLAnchorElement> & { href: string }) {
@@ -311,4 +311,35 @@ export function useNow(active = true): number {
     };
   }, [active]);
   return now;
+}
+
+/** "12 s ago", kept current by the shared one-second clock; the full time on hover. */
+export function Ago({ ts, tz }: { ts: number | null; tz?: string }) {
+  const now = useNow(ts !== null);
+  if (ts === null) return <>{formatAgo(ts, now)}</>;
+  const iso = new Date(ts).toISOString();
+  return (
+    <time dateTime={iso} title={tz ? formatDateTime(iso, tz, true) : undefined}>
+      {formatAgo(ts, now)}
+    </time>
+  );
+}
+
+/** Where a page sits: links to the pages above it, then the page itself. */
+export function Breadcrumb({ items }: { items: { href?: string; label: string }[] }) {
+  return (
+    <nav class="breadcrumb" aria-label="Breadcrumb">
+      <ol>
+        {items.map((it, i) => (
+          <li key={i}>
+            {it.href && i < items.length - 1 ? (
+              <Link href={it.href}>{it.label}</Link>
+            ) : (
+              <span aria-current={i === items.length - 1 ? 'page' : undefined}>{it.label}</span>
+            )}
+          </li>
+        ))}
+      </ol>
+    </nav>
+  );
 }

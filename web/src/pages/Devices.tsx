@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { describeError } from '../api/errors';
 import type { Device, DeviceKind, DeviceStatus, DeviceWithSecret, Pit, UpdateDeviceBody, User, Workshop } from '../api/types';
-import { Alert, Badge, Dialog, EmptyState, ErrorState, Loading, PageHeader, SecretBox, SelectField, TextField, useAsync } from '../components/ui';
+import { Alert, Badge, Dialog, EmptyState, ErrorState, Link, Loading, PageHeader, SecretBox, SelectField, TextField, useAsync } from '../components/ui';
 import {
   DEVICE_KINDS,
   DEVICE_STATUSES,
@@ -20,6 +20,7 @@ import {
 import { formatDateTime, formatRelative, plural } from '../format';
 import { api } from '../services';
 import { workshopMap } from '../state/workshops';
+import { DeviceApprovals } from './DeviceApprovals';
 
 const PAGE_SIZE = 50;
 
@@ -123,6 +124,7 @@ function WorkshopDevices({ me, workshopId, workshop, picker }: { me: User; works
         }
       />
       {flash && <Alert tone="good">{flash}</Alert>}
+      <DeviceApprovals workshopId={workshopId} pits={pits.data ?? []} manage={manage} tz={tz} onChanged={list.reload} />
       <div class="filters" role="search" aria-label="Filter devices">
         {picker}
         <SelectField<DeviceKind | ''>
@@ -182,7 +184,9 @@ function WorkshopDevices({ me, workshopId, workshop, picker }: { me: User; works
                   return (
                     <tr key={d.uid} data-testid="device-row" data-uid={d.uid}>
                       <td data-label="Device">
-                        <strong>{d.name || <span class="mono">{d.uid}</span>}</strong>
+                        <strong>
+                          <Link href={`/devices/${encodeURIComponent(d.uid)}`}>{d.name || <span class="mono">{d.uid}</span>}</Link>
+                        </strong>
                         {d.name && <div class="mono small">{d.uid}</div>}
                         {d.kind === 'outlet' && d.parent_uid && (
                           <div class="muted small">
@@ -212,7 +216,14 @@ function WorkshopDevices({ me, workshopId, workshop, picker }: { me: User; works
                           <time dateTime={d.licence.expires_at}>{formatDateTime(d.licence.expires_at, tz)}</time>
                         </div>
                       </td>
-                      {manage && (
+                      {manage && d.status === 'pending' && (
+                        <td class="row-actions">
+                          <a href="#pending-devices" class="small">
+                            Waiting for approval
+                          </a>
+                        </td>
+                      )}
+                      {manage && d.status !== 'pending' && (
                         <td class="row-actions">
                           <button type="button" class="btn btn-small" onClick={() => setPending({ kind: 'edit', device: d })} aria-label={`Edit ${label}`}>
                             Edit

@@ -1,21 +1,15 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Pit, Role, Workshop } from '../api/types';
-import { Alert, Badge, EmptyState, ErrorState, Loading, PageHeader, useAsync, useNow } from '../components/ui';
+import { Ago, Alert, Badge, EmptyState, ErrorState, Link, Loading, PageHeader, useAsync } from '../components/ui';
 import { ApiError, describeError, SESSION_ENDED } from '../api/errors';
 import { kindLabel } from '../devices';
-import { formatAgo, formatDateTime, pitStatus, plural, safeTimeZone } from '../format';
+import { formatDateTime, pitStatus, plural, safeTimeZone } from '../format';
 import { applyEvent, groupByPit, mergeSnapshots, summarise, type DeviceLive, type DeviceMap, type MetricReading } from '../live/readings';
 import { formatReading, goodRangeText, levelLabel, levelTone } from '../live/thresholds';
 import { api, live, session } from '../services';
 
-/** "12 s ago", kept current by the shared one-second clock. */
-function Ago({ ts }: { ts: number | null }) {
-  const now = useNow(ts !== null);
-  return <>{formatAgo(ts, now)}</>;
-}
-
-function Readings({ metrics }: { metrics: MetricReading[] }) {
+export function Readings({ metrics }: { metrics: MetricReading[] }) {
   return (
     <dl class="readings" data-testid="readings">
       {metrics.map((m) => (
@@ -93,7 +87,7 @@ export function PitTile({ pit, devices = [], telemetry = true }: { pit: Pit; dev
           {pit.number}
         </span>
         <div class="pit-title">
-          <h3 id={`pit-${pit.id}-name`}>{pit.name || `Pit ${pit.number}`}</h3>
+          <h3 id={`pit-${pit.id}-name`}>{telemetry ? <Link href={`/pits/${pit.id}`}>{pit.name || `Pit ${pit.number}`}</Link> : pit.name || `Pit ${pit.number}`}</h3>
           {pit.description && <p class="muted small">{pit.description}</p>}
         </div>
         <Badge tone={st.tone}>{st.label}</Badge>
@@ -103,7 +97,23 @@ export function PitTile({ pit, devices = [], telemetry = true }: { pit: Pit; dev
         telemetry={telemetry}
         emptyHint="No device reports for this pit. Readings appear here once a sensor node is connected."
       />
+      {telemetry && devices.length > 0 && <DeviceLinks devices={devices} />}
     </li>
+  );
+}
+
+/** The tile's devices, each a link to its page (history, events). */
+function DeviceLinks({ devices }: { devices: DeviceLive[] }) {
+  return (
+    <p class="tile-devices small">
+      <span class="muted">{devices.length === 1 ? 'Device: ' : 'Devices: '}</span>
+      {devices.map((d, i) => (
+        <span key={d.uid}>
+          {i > 0 && ', '}
+          <Link href={`/devices/${encodeURIComponent(d.uid)}`}>{d.name || d.uid}</Link>
+        </span>
+      ))}
+    </p>
   );
 }
 
@@ -113,7 +123,9 @@ function DeviceTile({ device }: { device: DeviceLive }) {
     <li class="pit-tile tone-border-unknown" data-testid="device-tile" aria-labelledby={id}>
       <div class="pit-head">
         <div class="pit-title">
-          <h3 id={id}>{device.name || device.uid}</h3>
+          <h3 id={id}>
+            <Link href={`/devices/${encodeURIComponent(device.uid)}`}>{device.name || device.uid}</Link>
+          </h3>
           <p class="muted small">
             {device.name ? <span class="mono">{device.uid}</span> : null}
             {device.name && device.kind ? ' · ' : null}

@@ -11,12 +11,13 @@ if (typeof window !== 'undefined') {
   window.addEventListener('popstate', () => location.set(currentPath()));
 }
 
-export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+/** `scroll: false` keeps the scroll position (a page recording its own state in the address). */
+export function navigate(to: string, opts: { replace?: boolean; scroll?: boolean } = {}): void {
   if (to === currentPath()) return;
   if (opts.replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
   location.set(currentPath());
-  window.scrollTo(0, 0);
+  if (opts.scroll !== false) window.scrollTo(0, 0);
 }
 
 export type Params = Record<string, string>;
