@@ -216,8 +216,11 @@ Result<std::unique_ptr<SqliteTelemetryStore>> SqliteTelemetryStore::Open(
   SW_TRY(writer->Exec("PRAGMA cache_size=-" + std::to_string(options.writer_cache_kib)));
   SW_TRY(writer->Exec("PRAGMA wal_autocheckpoint=" +
                       std::to_string(options.writer_wal_autocheckpoint_pages)));
+  const std::string mmap = "PRAGMA mmap_size=" + std::to_string(options.mmap_bytes);
+  SW_TRY(writer->Exec(mmap));
   SW_ASSIGN_OR_RETURN(auto reader, Database::Open(path, options.busy_timeout_ms));
   SW_TRY(reader->Exec("PRAGMA query_only=ON"));
+  SW_TRY(reader->Exec(mmap));
   return std::unique_ptr<SqliteTelemetryStore>(
       new SqliteTelemetryStore(std::move(writer), std::move(reader), options, metrics));
 }
