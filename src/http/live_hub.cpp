@@ -33,6 +33,7 @@ LiveMessage LiveSubscriber::Pop() {
   if (queue_.empty()) return nullptr;
   LiveMessage m = std::move(queue_.front());
   queue_.pop_front();
+  queued_bytes_ -= m->size();
   return m;
 }
 
@@ -46,17 +47,20 @@ std::size_t LiveSubscriber::Queued() const {
   return queue_.size();
 }
 
-bool LiveSubscriber::Push(const LiveMessage& msg, std::size_t limit, bool& overflowed_now) {
+bool LiveSubscriber::Push(const LiveMessage& msg, std::size_t limit, std::size_t limit_bytes,
+                          bool& overflowed_now) {
   std::lock_guard lock(mutex_);
   if (overflowed_) return false;
-  if (queue_.size() >= limit) {
+  if (queue_.size() >= limit || queued_bytes_ + msg->size() > limit_bytes) {
     overflowed_ = true;
     overflowed_now = true;
     std::deque<LiveMessage>().swap(queue_);  // the session is going away: free the memory
+    queued_bytes_ = 0;
     return true;
   }
   const bool was_empty = queue_.empty();
   queue_.push_back(msg);
+  queued_bytes_ += msg->size();
   return was_empty;
 }
 
@@ -292,7 +296,7 @@ void LiveHub::Deliver(const LiveEvent& e) {
     if (!Matches(*s, e)) continue;
     if (!msg) msg = std::make_shared<const std::string>(Serialize(e));
     bool overflowed_now = false;
-    if (s->Push(msg, options_.queue_limit, overflowed_now)) {
+    if (s->Push(msg, options_.queue_limit, options_.queue_limit_bytes, overflowed_now)) {
       if (overflowed_now) metrics_.dropped_slow.Inc();
       // Still under the shared lock: Disconnect (exclusive) cannot complete meanwhile, so a
       // wake never reaches a session that has gone. A wake only posts work.

@@ -66,7 +66,11 @@ struct LiveAccess {
 };
 
 struct LiveHubOptions {
-  std::size_t queue_limit = 1000;        // serialised messages per subscriber
+  // A subscriber's queue is bounded by both: about a second of a busy workshop's events, so
+  // a browser that pauses (garbage collection, a background tab) catches up instead of
+  // being dropped, while one that stays behind is closed (4408) before it costs much memory.
+  std::size_t queue_limit = 20'000;                 // serialised messages per subscriber
+  std::size_t queue_limit_bytes = 4 * 1024 * 1024;  // their total size
   Millis telemetry_window{250};          // at most one telemetry event per device per window
   std::size_t max_subscriptions = 1000;  // per subscriber, all kinds together
 };
@@ -120,13 +124,15 @@ class LiveSubscriber {
  private:
   friend class LiveHub;
   // Appends `msg` unless overflowed; returns true when the session must be woken.
-  bool Push(const LiveMessage& msg, std::size_t limit, bool& overflowed_now);
+  bool Push(const LiveMessage& msg, std::size_t limit, std::size_t limit_bytes,
+            bool& overflowed_now);
 
   const core::Principal principal_;
   const std::function<void()> wake_;
 
   mutable std::mutex mutex_;
   std::deque<LiveMessage> queue_;
+  std::size_t queued_bytes_ = 0;
   bool overflowed_ = false;
 
   // Guarded by the hub's mutex. Pits and devices remember the workshop the access check
