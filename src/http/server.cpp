@@ -167,7 +167,8 @@ class HttpServer::Impl::Session : public Conn, public std::enable_shared_from_th
     req.body = std::move(msg.body());
     const bool keep_alive = msg.keep_alive();
     Response resp = server_.router.Handle(req);
-    Write(std::move(resp), keep_alive && !server_.draining, msg.version());
+    Write(std::move(resp), keep_alive && !server_.draining, msg.version(),
+          msg.method() == bhttp::verb::head);
   }
 
   void SendError(const Error& e) { Write(Failure(e), false, 11); }
@@ -175,7 +176,8 @@ class HttpServer::Impl::Session : public Conn, public std::enable_shared_from_th
   // The socket moves to a WebSocket session, which the server tracks from now on.
   void Upgrade(bhttp::request<bhttp::string_body> msg);
 
-  void Write(Response resp, bool keep_alive, unsigned version) {
+  // `head`: the response to a HEAD request — the headers a GET would get, no body.
+  void Write(Response resp, bool keep_alive, unsigned version, bool head = false) {
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->version(version);
     out->result(static_cast<bhttp::status>(resp.status));
@@ -185,6 +187,11 @@ class HttpServer::Impl::Session : public Conn, public std::enable_shared_from_th
     out->body() = std::move(resp.body);
     out->keep_alive(keep_alive);
     out->prepare_payload();
+    if (head) {
+      const auto length = out->body().size();
+      out->body().clear();
+      out->content_length(length);
+    }
     stream_.expires_after(server_.options.idle_timeout);
     bhttp::async_write(stream_, *out,
                        [self = shared_from_this(), out](beast::error_code ec, std::size_t) {

@@ -94,7 +94,8 @@ std::optional<Response> StaticFiles::File(const std::string& relative, bool is_i
 }
 
 std::optional<Response> StaticFiles::Serve(const Request& req) const {
-  if (req.method != "GET" || req.path.rfind("/api/", 0) == 0 || req.path == "/api") {
+  if ((req.method != "GET" && req.method != "HEAD") || req.path.rfind("/api/", 0) == 0 ||
+      req.path == "/api") {
     return std::nullopt;
   }
   if (root_.empty()) {

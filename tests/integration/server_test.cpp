@@ -221,6 +221,18 @@ TEST(Server, ServesTheConsoleWithCachingAndCspButApi404sStayJson) {
   EXPECT_EQ(api.ErrorCode(), "NOT_FOUND");
   auto traversal = client.Get("/assets/%2e%2e/%2e%2e/etc/passwd");
   EXPECT_EQ(traversal.body.find("root:"), std::string::npos);
+
+  // HEAD (link checkers, uptime monitors, curl -I): the GET's status and headers, no body.
+  const std::string head =
+      client.Raw("HEAD /assets/index-abc123.js HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+  EXPECT_NE(head.find("Content-Length: 10\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("immutable"), std::string::npos) << head;
+  EXPECT_EQ(head.substr(head.find("\r\n\r\n") + 4), "") << "a HEAD response has no body";
+  const std::string head_route =
+      client.Raw("HEAD /workshops/1/pits HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(head_route.rfind("HTTP/1.1 200", 0), 0u) << head_route;
+  EXPECT_EQ(head_route.find("Sitewatch console"), std::string::npos);
 }
 
 }  // namespace
