@@ -276,6 +276,25 @@ TEST_F(LiveHubTest, NoSubscribersMeansNoWork) {
   EXPECT_EQ(hub.pending_telemetry(), 0u);
 }
 
+TEST_F(LiveHubTest, TheQueueIsAlsoBoundedByItsSize) {
+  LiveHubOptions o;
+  o.queue_limit = 1000;
+  const std::size_t one = LiveHub::Serialize(StatusEvent(kA, std::nullopt, "A-1")).size();
+  o.queue_limit_bytes = 3 * one;  // room for three events
+  LiveHub hub = MakeHub(o);
+  auto slow = hub.Connect(User(Role::kStaff, kA), nullptr);
+  hub.Subscribe(*slow, {{kA}, {}, {}});
+  for (int i = 0; i < 3; ++i) hub.Publish(StatusEvent(kA, std::nullopt, "A-1"));
+  EXPECT_EQ(slow->Queued(), 3u);
+  EXPECT_FALSE(slow->Overflowed());
+  ASSERT_NE(slow->Pop(), nullptr);  // the client read one: room again
+  hub.Publish(StatusEvent(kA, std::nullopt, "A-1"));
+  EXPECT_FALSE(slow->Overflowed());
+  hub.Publish(StatusEvent(kA, std::nullopt, "A-1"));
+  EXPECT_TRUE(slow->Overflowed());
+  EXPECT_EQ(hub.metrics().dropped_slow.Value(), 1u);
+}
+
 TEST_F(LiveHubTest, AFullQueueMarksTheSubscriberOverflowed) {
   LiveHubOptions o;
   o.queue_limit = 5;
