@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The dependency rule (ARCHITECTURE.md): dependencies point inward.
 #   common <- protocol <- core <- {security, storage, broker, http} <- app
-# and firmware/ stands alone. This script greps #include lines per folder and fails,
+# and firmware/ stands alone; sim/ (an independent client) includes nothing from src/, and its
+# model/ no network or OS headers. This script greps #include lines per folder and fails,
 # listing file:line, when a folder includes something it must not know about.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,10 @@ forbid "common includes core/protocol" "${inc}[\"<](core|protocol)/" src/common
 forbid "adapter includes http/broker/app" "${inc}[\"<](http|broker|app)/" src/storage src/security
 forbid "firmware includes server code from src/" \
   "${inc}[\"<]((\.\./)*src/|(common|protocol|core|storage|security|broker|http|app)/)" firmware
+forbid "sim includes server code from src/" \
+  "${inc}[\"<]((\.\./)*src/|(common|protocol|core|storage|security|broker|http|app)/)" sim
+forbid "sim/model includes I/O (libmosquitto, sockets, net/)" \
+  "${inc}[\"<](mosquitto\.h|sys/|net/|arpa/|netinet/|unistd\.h)" sim/model
 
 if [ "$violations" -gt 0 ]; then
   echo "check_layers: $violations forbidden include(s); see ARCHITECTURE.md for the rule" >&2

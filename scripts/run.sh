@@ -2,7 +2,8 @@
 # Builds the server and runs it in the foreground on ./sitewatch-data (gitignored).
 # The first run creates the database with the demo workshop and prints the demo logins.
 #   PORT=9000 scripts/run.sh      (default port 8080; MQTT_PORT, default 1883)
-# The demo devices (scripts/demo_devices.sh) publish telemetry over MQTT while it runs.
+# The demo devices are simulated while it runs (build/bin/sitewatch-sim --demo: the firmware
+# cores with simulated pits, loads and radio, over real MQTT).
 #   SITEWATCH_INIT_ADMIN_PASSWORD=... scripts/run.sh   choose the admin password on first run
 # Start afresh: rm -rf sitewatch-data
 set -euo pipefail
@@ -11,10 +12,11 @@ port=${PORT:-8080}
 mqtt_port=${MQTT_PORT:-1883}
 data=sitewatch-data
 bin=build/bin/sitewatch
+sim=build/bin/sitewatch-sim
 
 scripts/bootstrap.sh
 cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build -j"${JOBS:-2}" sitewatch
+ninja -C build -j"${JOBS:-2}" sitewatch sitewatch-sim
 # The web console, served by sitewatch from web/dist (http.web_root).
 (cd web && npm run --silent build)
 
@@ -41,17 +43,18 @@ if [ -n "${SITEWATCH_INIT_ADMIN_PASSWORD:-}" ] && ! grep -q '^super_admin' "$log
   echo "    super_admin   admin / (the password in SITEWATCH_INIT_ADMIN_PASSWORD)"
 fi
 echo "  Try: curl -s -X POST http://127.0.0.1:$port/api/v1/auth/login -d '{\"username\":\"demo-owner\",\"password\":\"...\"}'"
-echo "  Live data: the demo devices publish over MQTT (port $mqtt_port) every 5 s"
-echo "            (scripts/demo_devices.sh); watch GET /api/v1/workshops/1/latest or /api/v1/ws."
+echo "  Live data: sitewatch-sim --demo runs the demo's pit nodes and CCUs with their outlets"
+echo "            over MQTT (port $mqtt_port), every 5 s; watch GET /api/v1/workshops/1/latest"
+echo "            or /api/v1/ws, and switch a socket with POST /api/v1/devices/DEMO-CCU-1.01/commands."
 echo "Stop with Ctrl-C."
 echo
 rm -f "$data/ready.json"
 "$bin" serve --data-dir "$data" --http-port "$port" --mqtt-port "$mqtt_port" \
   --ready-file "$data/ready.json" &
 server=$!
-publisher=
+simulator=
 stop() {
-  [ -n "$publisher" ] && kill "$publisher" 2>/dev/null
+  [ -n "$simulator" ] && kill "$simulator" 2>/dev/null
   kill -TERM "$server" 2>/dev/null
 }
 trap stop INT TERM
@@ -61,11 +64,12 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 if [ -s "$data/ready.json" ] && [ -f "$data/demo-devices.txt" ]; then
-  scripts/demo_devices.sh "$data/demo-devices.txt" "$mqtt_port" 5 &
-  publisher=$!
+  "$sim" --demo --devices-file "$data/demo-devices.txt" --port "$mqtt_port" --interval 5 \
+    --exit-with-parent &
+  simulator=$!
 fi
 status=0
 wait "$server" || status=$?
-[ -n "$publisher" ] && kill "$publisher" 2>/dev/null
+[ -n "$simulator" ] && kill "$simulator" 2>/dev/null
 wait 2>/dev/null || true
 exit "$status"

@@ -113,8 +113,11 @@ int PermissionsCommand(const Args&, const Env&) {
   return 0;
 }
 
-// The demo's devices: a sensor node per pit and a gateway with two outlets. Their secrets go
-// to `path` (one "uid secret kind" line each) for the demo publisher (scripts/demo_devices.sh).
+// The demo's devices: a sensor node per pit and two gateways (CCUs) with two outlets each.
+// Their secrets go to `path` (one "uid secret kind" line each) for the simulator
+// (sitewatch-sim --demo), which plugs a heat gun, lights, a compressor and chargers into
+// the first CCU's outlets and lights, a dehumidifier, a dust extractor and a second heat gun
+// into the second's.
 bool RegisterDemoDevices(Platform& platform, WorkshopId ws, const std::vector<core::Pit>& pits,
                          const std::string& path) {
   const auto system = core::TenancyService::System();
@@ -128,20 +131,31 @@ bool RegisterDemoDevices(Platform& platform, WorkshopId ws, const std::vector<co
     d.report_interval_s = 5;
     drafts.push_back(d);
   }
-  core::DeviceDraft gateway;
-  gateway.uid = "DEMO-CCU-1";
-  gateway.kind = core::DeviceKind::kGateway;
-  gateway.name = "Main breaker gateway";
-  gateway.report_interval_s = 5;
-  drafts.push_back(gateway);
-  for (int address : {1, 2}) {
-    core::DeviceDraft outlet;
-    outlet.kind = core::DeviceKind::kOutlet;
-    outlet.parent_uid = "DEMO-CCU-1";
-    outlet.radio_address = address;
-    outlet.name = address == 1 ? "Heater and lamp" : "Compressor";
-    outlet.report_interval_s = 5;
-    drafts.push_back(outlet);
+  struct DemoGateway {
+    const char* uid;
+    const char* name;
+    const char* outlets[2];
+  };
+  for (const DemoGateway& g :
+       {DemoGateway{"DEMO-CCU-1", "Main breaker gateway", {"Heat gun and lights", "Compressor"}},
+        DemoGateway{"DEMO-CCU-2",
+                    "Prep bay breaker gateway",
+                    {"Lights and dehumidifier", "Extractor and heat gun"}}}) {
+    core::DeviceDraft gateway;
+    gateway.uid = g.uid;
+    gateway.kind = core::DeviceKind::kGateway;
+    gateway.name = g.name;
+    gateway.report_interval_s = 5;
+    drafts.push_back(gateway);
+    for (int address : {1, 2}) {
+      core::DeviceDraft outlet;
+      outlet.kind = core::DeviceKind::kOutlet;
+      outlet.parent_uid = g.uid;
+      outlet.radio_address = address;
+      outlet.name = g.outlets[address - 1];
+      outlet.report_interval_s = 5;
+      drafts.push_back(outlet);
+    }
   }
   std::string lines;
   for (const core::DeviceDraft& d : drafts) {
@@ -216,7 +230,7 @@ int DemoCommand(const Args& args, const Env& env) {
                            devices_file == loaded->extra.end() ? "" : devices_file->second)) {
     return 1;
   }
-  std::printf("Demo workshop \"%s\" (id %lld) with 3 pits and 6 devices\n", ws->name.c_str(),
+  std::printf("Demo workshop \"%s\" (id %lld) with 3 pits and 9 devices\n", ws->name.c_str(),
               static_cast<long long>(ws->id.value));
   for (auto [name, role] :
        {std::pair{"demo-owner", core::Role::kOwner}, std::pair{"demo-staff", core::Role::kStaff}}) {

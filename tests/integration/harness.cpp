@@ -123,6 +123,9 @@ std::string HttpClient::Raw(const std::string& bytes, std::chrono::milliseconds 
 std::string SitewatchBinary() {
   return std::string(SW_BINARY_DIR) + "/sitewatch";
 }
+std::string SimBinary() {
+  return std::string(SW_BINARY_DIR) + "/sitewatch-sim";
+}
 std::string SourceDir() {
   return SW_SOURCE_DIR;
 }

@@ -83,6 +83,8 @@ std::pair<int, std::string> RunSitewatch(const std::vector<std::string>& args,
                                          const std::map<std::string, std::string>& env = {});
 
 std::string SitewatchBinary();
+// build/bin/sitewatch-sim (built with the firmware cores; absent when SW_FIRMWARE is off).
+std::string SimBinary();
 std::string SourceDir();
 std::string MakeTempDir(const std::string& prefix);
 

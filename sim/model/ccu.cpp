@@ -1,0 +1,325 @@
+#include "model/ccu.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "model/scenario.hpp"
+
+namespace sw::sim {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+SocketPlan Socket(LoadKind kind, bool on) {
+  return SocketPlan{kind, on, ShedPriority(kind)};
+}
+
+}  // namespace
+
+std::uint8_t ShedPriority(LoadKind kind) {
+  switch (kind) {
+    case LoadKind::kFaulty: return 20;
+    case LoadKind::kCharger: return 40;
+    case LoadKind::kHeatGun: return 60;
+    case LoadKind::kCompressor: return 100;
+    case LoadKind::kExtractor: return 120;
+    case LoadKind::kLights: return 220;
+    case LoadKind::kNone: return 128;
+  }
+  return 128;
+}
+
+OutletPlan DefaultOutletPlan(std::size_t ccu_index, std::size_t outlet_index,
+                             std::uint8_t address) {
+  OutletPlan p;
+  p.address = address;
+  const bool first_kind = ccu_index % 2 == 0;
+  if (outlet_index == 0 && first_kind) {
+    p.sockets[0] = Socket(LoadKind::kHeatGun, false);
+    p.sockets[1] = Socket(LoadKind::kLights, true);
+  } else if (outlet_index == 1 && first_kind) {
+    p.sockets[0] = Socket(LoadKind::kCompressor, true);
+    p.sockets[1] = Socket(LoadKind::kCharger, true);
+  } else if (outlet_index == 0) {
+    p.sockets[0] = Socket(LoadKind::kLights, true);
+    p.sockets[1] = Socket(LoadKind::kFaulty, true);
+  } else if (outlet_index == 1) {
+    p.sockets[0] = Socket(LoadKind::kExtractor, false);
+    p.sockets[1] = Socket(LoadKind::kHeatGun, false);
+  } else {
+    p.sockets[0] = Socket(LoadKind::kLights, true);
+    p.sockets[1] = Socket(LoadKind::kCharger, true);
+  }
+  return p;
+}
+
+Ccu::Ccu(const CcuOptions& options, const WallClock& wall)
+    : options_(options),
+      wall_(wall),
+      radio_(options.radio, options.seed * 7 + 3),
+      station_(radio_.Attach()),
+      store_(nvm_),
+      breaker_meter_(Sct013SensorSpec()),
+      rng_(options.seed) {
+  // The gateway's own radio address: the first one no outlet uses.
+  for (std::uint8_t a = 0x02; a < 0xFF; ++a) {
+    const bool used = std::any_of(options_.outlets.begin(), options_.outlets.end(),
+                                  [a](const OutletPlan& p) { return p.address == a; });
+    if (!used) {
+      own_address_ = a;
+      break;
+    }
+  }
+  std::uint64_t n = 0;
+  for (const OutletPlan& plan : options_.outlets) {
+    OutletOptions o;
+    o.address = plan.address;
+    o.master = own_address_;
+    o.threshold_ma = options_.outlet_threshold_ma;
+    o.relays_on_at_boot = options_.relays_on_at_boot;
+    o.seed = options_.seed * 101 + ++n;
+    auto outlet = std::make_unique<SimOutlet>(o, radio_);
+    for (int i = 0; i < 2; ++i) {
+      outlet->Plug(i, plan.sockets[i].kind);
+      outlet->load(i).SetSwitch(plan.sockets[i].switched_on);
+      if (plan.sockets[i].kind == LoadKind::kCompressor) outlet->load(i).SetAirUse(0.03);
+    }
+    outlets_.push_back(std::move(outlet));
+  }
+  // Zero point and noise of the clamp, measured once with the clamp open (no current).
+  std::vector<std::uint16_t> zero;
+  SynthesizeWindow(
+      Sct013FrontEnd(), kWindowLength, [](SimTime) { return 0.0; }, rng_, &zero);
+  breaker_meter_.Calibrate(fw::Span<const std::uint16_t>(zero));
+}
+
+void Ccu::StartFirmware(SimTime now) {
+  fw::GatewayConfig gc;
+  gc.own_address = own_address_;
+  gc.breaker_threshold_ma = options_.breaker_limit_ma;
+  gateway_ = std::make_unique<fw::CcuGateway>(gc, &store_);
+  UplinkConfig uc;
+  uc.uid = options_.uid;
+  uc.interval = options_.interval;
+  uc.breaker_limit_ma = options_.breaker_limit_ma;
+  uc.seed = options_.seed * 13 + reboots_;
+  uplink_ = std::make_unique<CcuUplink>(uc, *gateway_);
+  fw::GatewayEffects fx;
+  gateway_->Boot(Tick32(now), &fx);
+  // The registry comes from the EEPROM after the first boot; the server's list fills it
+  // (the simulator stands in for that sync with its credentials file).
+  for (const OutletPlan& plan : options_.outlets) {
+    if (gateway_->FindOutlet(plan.address) == nullptr) {
+      gateway_->AddOutlet(plan.address, plan.sockets[0].shed_priority,
+                          plan.sockets[1].shed_priority, &fx);
+    }
+    uplink_->AddOutlet(plan.address);
+  }
+  uplink_->Boot(now);
+  parser_.Reset();
+  next_breaker_ = now;
+}
+
+void Ccu::Boot(SimTime now, Actions& out) {
+  (void)out;
+  StartFirmware(now);
+  for (auto& o : outlets_) o->Boot(now);
+}
+
+SimOutlet* Ccu::outlet(std::uint8_t address) {
+  for (auto& o : outlets_) {
+    if (o->address() == address) return o.get();
+  }
+  return nullptr;
+}
+
+double Ccu::BaseAmps(SimTime t) const {
+  const double s = static_cast<double>(t.count()) / 1000.0;
+  return std::max(0.0, options_.base_load_a * (1.0 + 0.15 * std::sin(2 * kPi * s / 900.0)));
+}
+
+double Ccu::BreakerAmps(SimTime t) const {
+  double a = BaseAmps(t);
+  for (const auto& o : outlets_) a += o->SocketAmps(0, t) + o->SocketAmps(1, t);
+  return a;
+}
+
+void Ccu::Handle(SimTime now, const fw::GatewayEffects& fx, Actions& out) {
+  for (const fw::FrameBuffer& f : fx.transmit) radio_.Transmit(now, station_, f.View());
+  uplink_->OnGatewayEffects(now, wall_, fx, out);
+}
+
+void Ccu::Advance(SimTime now, Actions& out) {
+  if (down_ && now >= up_at_) {
+    down_ = false;
+    StartFirmware(now);
+  }
+  deliveries_.clear();
+  radio_.Deliver(now, &deliveries_);
+  for (const RadioDelivery& d : deliveries_) {
+    if (d.station != station_) {
+      for (auto& o : outlets_) {
+        if (o->station() == d.station) o->OnRadio(now, d.bytes);
+      }
+      continue;
+    }
+    if (down_) continue;
+    for (std::uint8_t b : d.bytes) {
+      parser_.Push(b);
+      fw::RadioFrame frame;
+      while (parser_.Poll(&frame)) {
+        if (frame.kind != fw::RadioFrame::Kind::kV2) continue;
+        fw::GatewayEffects fx;
+        gateway_->OnFrame(Tick32(now), frame.v2, &fx);
+        Handle(now, fx, out);
+      }
+    }
+  }
+  for (auto& o : outlets_) o->Advance(now);
+  if (down_) return;
+  if (now >= next_breaker_) {
+    next_breaker_ = now + kBreakerPeriod;
+    SynthesizeWindow(
+        Sct013FrontEnd(), now, [this](SimTime t) { return BreakerAmps(t); }, rng_, &window_);
+    breaker_ma_ = breaker_meter_.MeasureMilliamps(fw::Span<const std::uint16_t>(window_));
+    fw::GatewayEffects fx;
+    gateway_->OnBreakerCurrent(Tick32(now), breaker_ma_, &fx);
+    Handle(now, fx, out);
+  }
+  fw::GatewayEffects fx;
+  gateway_->Tick(Tick32(now), &fx);
+  Handle(now, fx, out);
+  uplink_->Tick(now, wall_, breaker_ma_, out);
+  if (uplink_->restart_due(now) || reboot_requested_) {
+    reboot_requested_ = false;
+    // A reboot: the session dies without DISCONNECT (the broker sends the will), RAM is lost.
+    LinkAction abort;
+    abort.kind = LinkAction::Kind::kAbort;
+    out.push_back(abort);
+    down_ = true;
+    up_at_ = now + kRebootTime;
+    ++reboots_;
+  }
+}
+
+void Ccu::OnConnected(SimTime now, Actions& out) {
+  if (!down_) {
+    uplink_->OnConnected(now, wall_, out);
+    return;
+  }
+  LinkAction abort;  // a session that completed while the CCU was rebooting
+  abort.kind = LinkAction::Kind::kAbort;
+  out.push_back(abort);
+}
+
+void Ccu::OnDisconnected(SimTime now, Actions& out) {
+  (void)out;
+  if (!down_) uplink_->OnDisconnected(now);
+}
+
+void Ccu::OnPublishAcked(SimTime now, std::uint32_t token, Actions& out) {
+  if (!down_) uplink_->OnPublishAcked(now, token, out);
+}
+
+void Ccu::OnMessage(SimTime now, std::string_view topic, std::string_view payload, Actions& out) {
+  if (!down_) uplink_->OnMessage(now, wall_, topic, payload, out);
+}
+
+bool Ccu::Owns(std::string_view uid) const {
+  if (uid == options_.uid) return true;
+  for (const OutletPlan& p : options_.outlets) {
+    if (OutletUidOf(p.address) == uid) return true;
+  }
+  return false;
+}
+
+bool Ccu::Apply(SimTime now, const Command& c, std::string* error) {
+  const auto& w = c.words;
+  if (c.target != options_.uid) {
+    for (auto& o : outlets_) {
+      if (OutletUidOf(o->address()) == c.target) return ApplyToOutlet(*o, c, error);
+    }
+    *error = "no such outlet";
+    return false;
+  }
+  if (w.size() == 2 && w[0] == "base") {
+    const auto ma = ParseNumber(w[1]);
+    if (!ma || *ma < 0 || *ma > 200000) {
+      *error = "base needs a current in mA (0..200000)";
+      return false;
+    }
+    options_.base_load_a = *ma / 1000.0;
+    return true;
+  }
+  if (w.size() == 1 && w[0] == "restart") {
+    reboot_requested_ = true;
+    return true;
+  }
+  if (w.size() == 3 && w[0] == "radio") {
+    if (w[1] == "loss" || w[1] == "interference") {
+      const auto p = ParseNumber(w[2]);
+      if (!p || *p < 0 || *p > 1) {
+        *error = "a probability between 0 and 1";
+        return false;
+      }
+      (w[1] == "loss" ? radio_.params().loss : radio_.params().interference) = *p;
+      return true;
+    }
+    const auto d = ParseDuration(w[2]);
+    if (!d || *d > SimTime(24 * 3600 * 1000)) {
+      *error = "a duration such as 500ms or 30s";
+      return false;
+    }
+    if (w[1] == "delay") {
+      radio_.params().delay = *d;
+      return true;
+    }
+    if (w[1] == "outage") {
+      radio_.SetOutageUntil(now + *d);
+      return true;
+    }
+  }
+  *error = "expected base <mA> | restart | radio loss|interference <p> | radio delay|outage <d>";
+  return false;
+}
+
+bool Ccu::ApplyToOutlet(SimOutlet& outlet, const Command& c, std::string* error) {
+  const auto& w = c.words;
+  if (w.size() != 3 || (w[0] != "a" && w[0] != "b")) {
+    *error = "expected <a|b> plug <kind> | switch on|off | fault on|off | air <bar/s>";
+    return false;
+  }
+  const int i = w[0] == "a" ? 0 : 1;
+  if (w[1] == "plug") {
+    const auto kind = ParseLoadKind(w[2]);
+    if (!kind) {
+      *error = "unknown load kind";
+      return false;
+    }
+    outlet.Plug(i, *kind);
+    if (*kind == LoadKind::kCompressor) outlet.load(i).SetAirUse(0.03);
+    return true;
+  }
+  if (w[1] == "air") {
+    const auto rate = ParseNumber(w[2]);
+    if (!rate || *rate < 0 || *rate > 1) {
+      *error = "air use in bar per second (0..1)";
+      return false;
+    }
+    outlet.load(i).SetAirUse(*rate);
+    return true;
+  }
+  const auto on = ParseOnOff(w[2]);
+  if (!on || (w[1] != "switch" && w[1] != "fault")) {
+    *error = "expected switch|fault on|off";
+    return false;
+  }
+  if (w[1] == "switch") {
+    outlet.load(i).SetSwitch(*on);
+  } else {
+    outlet.load(i).SetFault(*on);
+  }
+  return true;
+}
+
+}  // namespace sw::sim
