@@ -304,7 +304,7 @@ std::string Summary(const std::string& mode, SimTime now, World& world, const Fl
                     const MqttTransport& transport) {
   RadioStats radio;
   OutletStats outlets;
-  UplinkStats uplink;
+  fw::UplinkCounters uplink;
   std::uint64_t stray = 0;
   for (Ccu* c : fleet.ccus) {
     const RadioStats& r = c->radio().stats();
@@ -318,9 +318,9 @@ std::string Summary(const std::string& mode, SimTime now, World& world, const Fl
       outlets.trips += o->stats().trips;
       outlets.retries += o->stats().retries;
     }
-    uplink.commands += c->uplink().stats().commands;
-    uplink.answered += c->uplink().stats().answered;
-    uplink.dropped_readings += c->uplink().stats().dropped_readings;
+    uplink.commands += c->uplink().counters().commands;
+    uplink.answered += c->uplink().counters().answered;
+    uplink.dropped_readings += c->uplink().counters().dropped_readings;
   }
   const WorldStats& w = world.stats();
   const TransportStats& t = transport.stats();

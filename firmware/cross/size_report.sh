@@ -31,12 +31,13 @@ declare -A CORES=(
   [config_store]="config_store"
   [outlet_controller]="outlet_controller"
   [ccu_gateway]="ccu_gateway"
+  [gateway_uplink]="gateway_uplink"
   [json]="json"
   [sensor_node]="sensor_node"
   [ota]="ota"
 )
-ORDER=(common radio sensors rms_current config_store outlet_controller ccu_gateway json sensor_node
-       ota)
+ORDER=(common radio sensors rms_current config_store outlet_controller ccu_gateway gateway_uplink
+       json sensor_node ota)
 
 printf '%-20s %8s %8s %8s %8s\n' core text data bss ram
 total_text=0; total_ram=0
@@ -63,6 +64,7 @@ printf '%-20s %8d %8s %8s %8d\n' total "${total_text}" - - "${total_ram}"
 probe="${out}/instance_sizes.cpp"
 cat > "${probe}" <<'CPP'
 #include "fw/ccu_gateway.h"
+#include "fw/gateway_uplink.h"
 #include "fw/iaq.h"
 #include "fw/outlet_controller.h"
 #include "fw/pms5003.h"
@@ -80,6 +82,8 @@ char sizeof_OutletController[sizeof(sw::fw::OutletController)];
 char sizeof_OutletEffects[sizeof(sw::fw::OutletEffects)];
 char sizeof_CcuGateway[sizeof(sw::fw::CcuGateway)];
 char sizeof_GatewayEffects[sizeof(sw::fw::GatewayEffects)];
+char sizeof_GatewayUplink[sizeof(sw::fw::GatewayUplink)];
+char sizeof_UplinkActions[sizeof(sw::fw::UplinkActions)];
 char sizeof_SensorNode[sizeof(sw::fw::SensorNode)];
 char sizeof_NodeActions[sizeof(sw::fw::NodeActions)];
 char sizeof_NodeReading[sizeof(sw::fw::NodeReading)];

@@ -6,7 +6,10 @@ namespace sw::fw {
 
 namespace {
 
-constexpr uint8_t kRegistryVersion = 1;
+constexpr uint8_t kRegistryV1 = 1;
+constexpr uint8_t kRegistryV2 = 2;
+static_assert(6 + 3 * CcuGateway::kMaxOutlets <= ConfigStore::kMaxPayload,
+              "the registry must fit one ConfigStore slot");
 
 bool Elapsed(uint32_t now_ms, uint32_t since_ms, uint32_t duration_ms) {
   return static_cast<uint32_t>(now_ms - since_ms) >= duration_ms;
@@ -43,31 +46,56 @@ void CcuGateway::Boot(uint32_t now_ms, GatewayEffects* fx) {
   uint8_t bytes[ConfigStore::kMaxPayload];
   size_t size = 0;
   if (store_->Load(MutableByteSpan(bytes), &size) != ConfigStore::LoadResult::kLoaded) return;
-  if (size < 2 || bytes[0] != kRegistryVersion) return;
+  // v1: version, count, count * (address, priority a, priority b)
+  // v2: version, count, breaker limit u32 LE, count * (address, priority a, priority b)
+  if (size < 2 || (bytes[0] != kRegistryV1 && bytes[0] != kRegistryV2)) return;
+  const size_t header = bytes[0] == kRegistryV2 ? 6 : 2;
   const size_t count = bytes[1];
-  if (count > kMaxOutlets || size < 2 + 3 * count) return;
+  if (count > kMaxOutlets || size < header + 3 * count) return;
+  if (bytes[0] == kRegistryV2) {
+    const uint32_t limit = ReadLe32(bytes + 2);
+    if (limit >= kMinBreakerLimitMa && limit <= kMaxBreakerLimitMa) {
+      config_.breaker_threshold_ma = limit;
+    }
+  }
   for (size_t i = 0; i < count; ++i) {
     OutletRecord r;
-    r.address = bytes[2 + 3 * i];
-    r.shed_priority[0] = bytes[3 + 3 * i];
-    r.shed_priority[1] = bytes[4 + 3 * i];
+    r.address = bytes[header + 3 * i];
+    r.shed_priority[0] = bytes[header + 1 + 3 * i];
+    r.shed_priority[1] = bytes[header + 2 + 3 * i];
     outlets_[outlet_count_++] = r;
   }
 }
 
-void CcuGateway::SaveRegistry(GatewayEffects* fx) {
-  if (store_ == nullptr) return;
-  uint8_t bytes[2 + 3 * kMaxOutlets];
-  bytes[0] = kRegistryVersion;
+bool CcuGateway::SaveRegistry(GatewayEffects* fx) {
+  if (store_ == nullptr) return true;
+  uint8_t bytes[6 + 3 * kMaxOutlets];
+  bytes[0] = kRegistryV2;
   bytes[1] = static_cast<uint8_t>(outlet_count_);
+  WriteLe32(bytes + 2, config_.breaker_threshold_ma);
   for (size_t i = 0; i < outlet_count_; ++i) {
-    bytes[2 + 3 * i] = outlets_[i].address;
-    bytes[3 + 3 * i] = outlets_[i].shed_priority[0];
-    bytes[4 + 3 * i] = outlets_[i].shed_priority[1];
+    bytes[6 + 3 * i] = outlets_[i].address;
+    bytes[7 + 3 * i] = outlets_[i].shed_priority[0];
+    bytes[8 + 3 * i] = outlets_[i].shed_priority[1];
   }
-  if (!store_->Save(ByteSpan(bytes, 2 + 3 * outlet_count_))) {
+  if (!store_->Save(ByteSpan(bytes, 6 + 3 * outlet_count_))) {
     Emit(fx, GatewayEventKind::kRegistryStorageError);
+    return false;
   }
+  return true;
+}
+
+SetLimitResult CcuGateway::SetBreakerLimit(uint32_t limit_ma, GatewayEffects* fx) {
+  if (limit_ma < kMinBreakerLimitMa || limit_ma > kMaxBreakerLimitMa) {
+    return SetLimitResult::kOutOfRange;
+  }
+  const uint32_t previous = config_.breaker_threshold_ma;
+  config_.breaker_threshold_ma = limit_ma;
+  if (!SaveRegistry(fx)) {
+    config_.breaker_threshold_ma = previous;
+    return SetLimitResult::kStorageFailed;
+  }
+  return SetLimitResult::kOk;
 }
 
 OutletRecord* CcuGateway::Find(uint8_t address) {

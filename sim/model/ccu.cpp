@@ -98,12 +98,13 @@ void Ccu::StartFirmware(SimTime now) {
   gc.own_address = own_address_;
   gc.breaker_threshold_ma = options_.breaker_limit_ma;
   gateway_ = std::make_unique<fw::CcuGateway>(gc, &store_);
-  UplinkConfig uc;
+  fw::GatewayUplinkConfig uc;
   uc.uid = options_.uid;
-  uc.interval = options_.interval;
-  uc.breaker_limit_ma = options_.breaker_limit_ma;
-  uc.seed = options_.seed * 13 + reboots_;
-  uplink_ = std::make_unique<CcuUplink>(uc, *gateway_);
+  uc.firmware_version = "ccu-sim-1.0.0";
+  uc.outlet_firmware_version = "outlet-sim-2.0.0";
+  uc.interval_ms = static_cast<std::uint32_t>(options_.interval.count());
+  uc.jitter_seed = static_cast<std::uint32_t>(options_.seed * 13 + reboots_) | 1u;
+  uplink_ = std::make_unique<fw::GatewayUplink>(uc, *gateway_);
   fw::GatewayEffects fx;
   gateway_->Boot(Tick32(now), &fx);
   // The registry comes from the EEPROM after the first boot; the server's list fills it
@@ -115,14 +116,49 @@ void Ccu::StartFirmware(SimTime now) {
     }
     uplink_->AddOutlet(plan.address);
   }
-  uplink_->Boot(now);
+  actions_.Clear();
+  uplink_->Boot(Tick32(now), &actions_);
+  uplink_->SetWallClock(Tick32(now), wall_.UnixMs(now));
   parser_.Reset();
   next_breaker_ = now;
 }
 
+void Ccu::Convert(SimTime now, Actions& out) {
+  for (const fw::NodeAction& a : actions_) {
+    LinkAction l;
+    switch (a.kind) {
+      case fw::NodeActionKind::kConnect: l.kind = LinkAction::Kind::kConnect; break;
+      case fw::NodeActionKind::kSubscribe: l.kind = LinkAction::Kind::kSubscribe; break;
+      case fw::NodeActionKind::kPublish: l.kind = LinkAction::Kind::kPublish; break;
+      case fw::NodeActionKind::kSetLed: continue;
+      case fw::NodeActionKind::kReboot:
+        actions_.Clear();
+        Reboot(now, out);
+        return;  // nothing after a reboot happens
+    }
+    l.topic = std::string(a.topic);
+    l.payload = std::string(a.payload);
+    l.qos = a.qos;
+    l.retain = a.retain;
+    l.token = a.token;
+    out.push_back(std::move(l));
+  }
+  actions_.Clear();
+}
+
+void Ccu::Reboot(SimTime now, Actions& out) {
+  // The session dies without DISCONNECT (the broker sends the will); RAM is lost.
+  LinkAction abort;
+  abort.kind = LinkAction::Kind::kAbort;
+  out.push_back(abort);
+  down_ = true;
+  up_at_ = now + kRebootTime;
+  ++reboots_;
+}
+
 void Ccu::Boot(SimTime now, Actions& out) {
-  (void)out;
   StartFirmware(now);
+  Convert(now, out);
   for (auto& o : outlets_) o->Boot(now);
 }
 
@@ -146,13 +182,16 @@ double Ccu::BreakerAmps(SimTime t) const {
 
 void Ccu::Handle(SimTime now, const fw::GatewayEffects& fx, Actions& out) {
   for (const fw::FrameBuffer& f : fx.transmit) radio_.Transmit(now, station_, f.View());
-  uplink_->OnGatewayEffects(now, wall_, fx, out);
+  if (down_) return;
+  uplink_->OnGatewayEffects(Tick32(now), fx, &actions_);
+  Convert(now, out);
 }
 
 void Ccu::Advance(SimTime now, Actions& out) {
   if (down_ && now >= up_at_) {
     down_ = false;
     StartFirmware(now);
+    Convert(now, out);
   }
   deliveries_.clear();
   radio_.Deliver(now, &deliveries_);
@@ -189,22 +228,23 @@ void Ccu::Advance(SimTime now, Actions& out) {
   fw::GatewayEffects fx;
   gateway_->Tick(Tick32(now), &fx);
   Handle(now, fx, out);
-  uplink_->Tick(now, wall_, breaker_ma_, out);
-  if (uplink_->restart_due(now) || reboot_requested_) {
+  if (down_) return;
+  uplink_->Tick(Tick32(now), breaker_ma_, &actions_);
+  Convert(now, out);
+  if (reboot_requested_ && !down_) {
     reboot_requested_ = false;
-    // A reboot: the session dies without DISCONNECT (the broker sends the will), RAM is lost.
-    LinkAction abort;
-    abort.kind = LinkAction::Kind::kAbort;
-    out.push_back(abort);
-    down_ = true;
-    up_at_ = now + kRebootTime;
-    ++reboots_;
+    Reboot(now, out);
   }
 }
 
 void Ccu::OnConnected(SimTime now, Actions& out) {
   if (!down_) {
-    uplink_->OnConnected(now, wall_, out);
+    fw::NodeLinkInfo link;
+    link.ip = "127.0.0.1";
+    link.has_rssi = true;
+    link.rssi = -48;
+    uplink_->OnConnected(Tick32(now), link, &actions_);
+    Convert(now, out);
     return;
   }
   LinkAction abort;  // a session that completed while the CCU was rebooting
@@ -214,15 +254,19 @@ void Ccu::OnConnected(SimTime now, Actions& out) {
 
 void Ccu::OnDisconnected(SimTime now, Actions& out) {
   (void)out;
-  if (!down_) uplink_->OnDisconnected(now);
+  if (!down_) uplink_->OnDisconnected(Tick32(now));
 }
 
 void Ccu::OnPublishAcked(SimTime now, std::uint32_t token, Actions& out) {
-  if (!down_) uplink_->OnPublishAcked(now, token, out);
+  if (down_) return;
+  uplink_->OnPublishAcked(Tick32(now), token, &actions_);
+  Convert(now, out);
 }
 
 void Ccu::OnMessage(SimTime now, std::string_view topic, std::string_view payload, Actions& out) {
-  if (!down_) uplink_->OnMessage(now, wall_, topic, payload, out);
+  if (down_) return;
+  uplink_->OnMessage(Tick32(now), topic, payload, &actions_);
+  Convert(now, out);
 }
 
 bool Ccu::Owns(std::string_view uid) const {

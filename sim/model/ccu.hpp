@@ -1,7 +1,7 @@
 // Ccu: a simulated Central Control Unit with its outlets — the fw::CcuGateway radio core
-// and the CcuUplink network side, SimOutlets on a RadioChannel, and the main breaker's
-// SCT013 clamp measuring the sum of every powered load plus the building's base load
-// (lights, office, machines not on smart outlets), which wanders slowly.
+// and the fw::GatewayUplink network side (its actions carried as LinkActions), SimOutlets on a
+// RadioChannel, and the main breaker's SCT013 clamp measuring the sum of every powered load plus
+// the building's base load (lights, office, machines not on smart outlets), which wanders slowly.
 //
 // Scenario commands (Apply):
 //   <ccu> base <mA>                        the base load
@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "fw/ccu_gateway.h"
+#include "fw/gateway_uplink.h"
 #include "fw/nvm.h"
 #include "fw/radio_stream.h"
 #include "fw/rms_current.h"
-#include "model/ccu_uplink.hpp"
 #include "model/fleet.hpp"
 #include "model/outlet.hpp"
 #include "model/radio.hpp"
@@ -84,7 +84,7 @@ class Ccu final : public Device {
   std::vector<std::unique_ptr<SimOutlet>>& outlets() { return outlets_; }
   RadioChannel& radio() { return radio_; }
   fw::CcuGateway& gateway() { return *gateway_; }
-  CcuUplink& uplink() { return *uplink_; }
+  fw::GatewayUplink& uplink() { return *uplink_; }
   std::uint8_t radio_address() const { return own_address_; }
   // The latest breaker reading of the gateway's meter (mA).
   std::uint32_t breaker_ma() const { return breaker_ma_; }
@@ -97,6 +97,10 @@ class Ccu final : public Device {
  private:
   void StartFirmware(SimTime now);
   void Handle(SimTime now, const fw::GatewayEffects& fx, Actions& out);
+  // Carries the uplink core's actions (cleared afterwards) as LinkActions; a reboot action
+  // takes the CCU down.
+  void Convert(SimTime now, Actions& out);
+  void Reboot(SimTime now, Actions& out);
   bool ApplyToOutlet(SimOutlet& outlet, const Command& command, std::string* error);
 
   CcuOptions options_;
@@ -107,7 +111,8 @@ class Ccu final : public Device {
   fw::MemoryNvm<fw::ConfigStore::kFootprint> nvm_;
   fw::ConfigStore store_;
   std::unique_ptr<fw::CcuGateway> gateway_;
-  std::unique_ptr<CcuUplink> uplink_;
+  std::unique_ptr<fw::GatewayUplink> uplink_;
+  fw::UplinkActions actions_;
   fw::RadioStreamParser parser_;
   fw::RmsCurrentMeter breaker_meter_;
   std::vector<std::unique_ptr<SimOutlet>> outlets_;

@@ -249,22 +249,27 @@ TEST_F(CcuWorldTest, OfflineReadingsAreBufferedAndFlushedWithTheirOriginalTimest
   EXPECT_TRUE(batch_with_old_ts);
 }
 
-TEST_F(CcuWorldTest, RestartCommandRebootsTheCcuWhichComesBack) {
+TEST_F(CcuWorldTest, RestartCommandRebootsTheCcuWhichComesBackWithItsBreakerLimit) {
   Start(Options({Plan(0x01, LoadKind::kLights, true, LoadKind::kNone, false)}, true));
   RunFor(SimTime(3000));
-  SendCommand("CCU-T", R"({"id":"x-1","name":"restart"})");
-  SendCommand("CCU-T", R"({"id":"x-2","name":"set_breaker_limit","params":{"ma":16000}})");
+  SendCommand("CCU-T", R"({"id":"x-1","name":"set_breaker_limit","params":{"ma":16000}})");
+  SendCommand("CCU-T", R"({"id":"x-2","name":"restart"})");
+  SendCommand("CCU-T", R"({"id":"x-3","name":"set_breaker_limit","params":{"ma":18000}})");
   RunFor(SimTime(6000));
   EXPECT_EQ(ccu_->reboots(), 1u);
   const auto results = Published("sw/d/CCU-T/cmd/result");
-  ASSERT_EQ(results.size(), 2u);
-  EXPECT_NE(results[0].find(R"("ok":true,"detail":"restarting")"), std::string::npos);
-  EXPECT_NE(results[1].find(R"("ok":false)"), std::string::npos);
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_NE(results[0].find(R"("ok":true,"detail":"breaker limit 16000 mA")"), std::string::npos)
+      << results[0];
+  EXPECT_NE(results[1].find(R"("ok":true,"detail":"restarting")"), std::string::npos);
+  EXPECT_NE(results[2].find(R"("ok":false)"), std::string::npos) << "refused while restarting";
   EXPECT_EQ(transport_.Count(LinkAction::Kind::kAbort), 1u);
   int boots = 0;
   for (const auto& e : Published("sw/d/CCU-T/event")) boots += e.find("boot") != std::string::npos;
   EXPECT_EQ(boots, 2);
   EXPECT_TRUE(ccu_->outlet(0x01)->controller().relay_on(0)) << "the outlets kept running";
+  // The limit was persisted in the gateway's EEPROM: the rebooted core loaded it.
+  EXPECT_EQ(ccu_->gateway().breaker_limit_ma(), 16000u);
 }
 
 TEST(DefaultPlanTest, TheDemoCircuitNearsButStaysUnderTwentyAmps) {

@@ -25,7 +25,9 @@
 //   the next readings, repeat; when no known-ON socket is left, cut every socket of every
 //   registered outlet as the last resort. Shed sockets are not switched back on
 //   automatically: that is a decision for a person or the server.
-// * The registry (address + shed priorities, up to kMaxOutlets) persists in a ConfigStore.
+// * The registry (address + shed priorities, up to kMaxOutlets) and the breaker limit
+//   (SetBreakerLimit, kMinBreakerLimitMa..kMaxBreakerLimitMa; the configured
+//   breaker_threshold_ma until one is set) persist in a ConfigStore.
 //
 // Thread-safety: none; one instance driven from one task (the CCU's radio task).
 #pragma once
@@ -62,6 +64,8 @@ struct OutletRecord {
   uint8_t failures = 0;
   bool shed[2] = {false, false};
 };
+
+enum class SetLimitResult : uint8_t { kOk, kOutOfRange, kStorageFailed };
 
 enum class CommandOutcome : uint8_t { kAcked, kNacked, kTimedOut, kRejected };
 
@@ -107,15 +111,23 @@ class CcuGateway {
   static constexpr size_t kMaxOutlets = 32;
   static constexpr size_t kCommandQueue = 16;
   static constexpr size_t kRecentResults = 16;
+  // The SCT013-100A clamp measures up to 100 A; below 1 A no workshop circuit is usable.
+  static constexpr uint32_t kMinBreakerLimitMa = 1000;
+  static constexpr uint32_t kMaxBreakerLimitMa = 100000;
 
   // store may be null (registry kept in RAM only, e.g. in tests of other behaviour).
   CcuGateway(const GatewayConfig& config, ConfigStore* store);
 
-  // Loads the registry; call once at boot.
+  // Loads the registry and the breaker limit; call once at boot.
   void Boot(uint32_t now_ms, GatewayEffects* fx);
 
   bool AddOutlet(uint8_t address, uint8_t priority_a, uint8_t priority_b, GatewayEffects* fx);
   bool RemoveOutlet(uint8_t address, GatewayEffects* fx);
+
+  // Sets and persists the breaker limit (mA). Out of range: nothing changes. The store
+  // refused the write: the previous limit stays in force.
+  SetLimitResult SetBreakerLimit(uint32_t limit_ma, GatewayEffects* fx);
+  uint32_t breaker_limit_ma() const { return config_.breaker_threshold_ma; }
 
   // Returns false (and reports kRejected) if the outlet is unknown, the payload too large or
   // the queue full. A duplicate id is accepted without queueing it twice.
@@ -162,7 +174,7 @@ class CcuGateway {
   void Report(const CommandResult& result, GatewayEffects* fx);
   bool IsKnownCommandId(uint32_t id, GatewayEffects* fx);
   void PlanShedding(uint32_t now_ms, GatewayEffects* fx);
-  void SaveRegistry(GatewayEffects* fx);
+  bool SaveRegistry(GatewayEffects* fx);
   static void Emit(GatewayEffects* fx, GatewayEventKind kind, uint8_t address = 0,
                    uint8_t socket = kSocketNone, uint32_t value = 0);
 

@@ -46,6 +46,7 @@
 
 #include "fw/bme680.h"
 #include "fw/config_store.h"
+#include "fw/device_link.h"
 #include "fw/dht22.h"
 #include "fw/iaq.h"
 #include "fw/json.h"
@@ -53,10 +54,6 @@
 #include "fw/span.h"
 
 namespace sw::fw {
-
-inline constexpr size_t kMaxUidLength = 64;
-inline constexpr size_t kMaxCommandIdLength = 64;
-inline constexpr size_t kMaxFirmwareVersionLength = 23;
 
 struct SensorNodeConfig {
   std::string_view uid;               // [A-Za-z0-9._-]{1,64}; copied
@@ -75,27 +72,6 @@ struct SensorNodeConfig {
   uint32_t identify_max_s = 300;
   uint16_t max_batch_readings = 20;
   uint16_t max_payload_bytes = 1024;  // clamped to [512, NodeActions::kMaxPayloadBytes]
-};
-
-enum class NodeActionKind : uint8_t {
-  kConnect,    // open the MQTT session (username = uid) with the will in topic/payload
-  kSubscribe,  // topic, qos
-  kPublish,    // topic, payload, qos, retain; token != 0: report OnPublishAcked(token)
-  kSetLed,     // led, led_period_ms
-  kReboot,
-};
-
-enum class NodeLed : uint8_t { kOff, kOn, kBlink };
-
-struct NodeAction {
-  NodeActionKind kind = NodeActionKind::kPublish;
-  std::string_view topic;    // views into the NodeActions text buffer
-  std::string_view payload;  // kConnect: the will's payload
-  uint8_t qos = 0;
-  bool retain = false;
-  uint32_t token = 0;
-  NodeLed led = NodeLed::kOff;
-  uint16_t led_period_ms = 0;  // kBlink: one on+off cycle
 };
 
 // What one call produced. Owned by the caller; Clear() before each call (or use a fresh
@@ -126,13 +102,6 @@ class NodeActions {
   char text_[kTextBytes];
   size_t used_ = 0;
   uint32_t dropped_ = 0;
-};
-
-// What the network shell knows about the link, for the status message.
-struct NodeLinkInfo {
-  std::string_view ip;
-  bool has_rssi = false;
-  int16_t rssi = 0;  // dBm
 };
 
 // One reading as buffered: fixed-point values and a bit per metric group present.
