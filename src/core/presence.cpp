@@ -16,6 +16,7 @@ PresenceTracker::Entry& PresenceTracker::EntryFor(const Device& d) {
   e.state.workshop = d.workshop_id;
   e.state.pit = d.pit_id;
   e.state.uid = d.uid;
+  e.parent_uid = d.parent_uid;
   e.offline_after = std::max<std::chrono::seconds>(min_offline_after_,
                                                    std::chrono::seconds(3 * d.report_interval_s));
   return e;
@@ -36,14 +37,28 @@ void PresenceTracker::Notify(const std::vector<PresenceState>& changes) {
   }
 }
 
+void PresenceTracker::CascadeOffline(const std::string& uid, std::vector<PresenceState>& changes) {
+  for (auto& [id, e] : entries_) {
+    if (e.state.online && !e.parent_uid.empty() && e.parent_uid == uid) {
+      e.state.online = false;
+      e.state.reason = "gateway_offline";
+      e.dirty = true;
+      changes.push_back(e.state);
+    }
+  }
+}
+
 void PresenceTracker::Apply(const Device& d, bool online, SysTime now, const char* reason) {
-  std::optional<PresenceState> change;
+  std::vector<PresenceState> changes;
   {
     std::lock_guard lock(mutex_);
     Entry& e = EntryFor(d);
-    if (Set(e, online, now, reason)) change = e.state;
+    if (Set(e, online, now, reason)) {
+      changes.push_back(e.state);
+      if (!online) CascadeOffline(d.uid, changes);
+    }
   }
-  if (change) Notify({*change});
+  Notify(changes);
 }
 
 void PresenceTracker::Seen(const Device& d, SysTime now) {
@@ -73,7 +88,9 @@ void PresenceTracker::Reported(const Device& d, const StatusFields& status, SysT
     if (status.rssi) e.state.rssi = status.rssi;
     if (status.uptime_s) e.state.uptime_s = status.uptime_s;
     const bool online = status.online.value_or(true);
-    if (Set(e, online, now, online ? "status" : "will") || changed) changes.push_back(e.state);
+    const bool transition = Set(e, online, now, online ? "status" : "will");
+    if (transition || changed) changes.push_back(e.state);
+    if (transition && !online) CascadeOffline(d.uid, changes);
   }
   Notify(changes);
 }
@@ -82,6 +99,7 @@ void PresenceTracker::Sweep(SysTime now) {
   std::vector<PresenceState> changes;
   {
     std::lock_guard lock(mutex_);
+    std::vector<std::string> silent;
     for (auto& [id, e] : entries_) {
       if (!e.state.online || !e.state.last_seen) continue;
       if (now - *e.state.last_seen > e.offline_after) {
@@ -89,8 +107,10 @@ void PresenceTracker::Sweep(SysTime now) {
         e.state.reason = "silent";
         e.dirty = true;
         changes.push_back(e.state);
+        silent.push_back(e.state.uid);
       }
     }
+    for (const std::string& uid : silent) CascadeOffline(uid, changes);
   }
   Notify(changes);
 }

@@ -4,7 +4,9 @@
 // Sources: a direct device's MQTT connection (Connected / Disconnected), its retained status
 // and last will (Reported), and any message from it or, for outlets, from its gateway on its
 // behalf (Seen). Sweep() takes offline the devices that have been silent for longer than
-// their threshold (3 report intervals, at least `min_offline_after`). TakeDirty() hands the
+// their threshold (3 report intervals, at least `min_offline_after`). A gateway's outlets
+// are reached only through it: when the gateway goes offline (disconnect, will, silence) its
+// outlets go offline with it (reason "gateway_offline"). TakeDirty() hands the
 // changed states to a periodic writer that persists them in one transaction.
 //
 // Listeners hear every online/offline transition (live events, alerts later), outside the
@@ -70,6 +72,7 @@ class PresenceTracker {
  private:
   struct Entry {
     PresenceState state;
+    std::string parent_uid;  // an outlet's gateway
     std::chrono::seconds offline_after{60};
     bool dirty = false;
   };
@@ -77,6 +80,8 @@ class PresenceTracker {
   // Applies `online`; returns whether it was a transition.
   bool Set(Entry& e, bool online, SysTime now, std::string reason);
   void Notify(const std::vector<PresenceState>& changes);
+  // Takes the online children of gateway `uid` offline; appends the transitions.
+  void CascadeOffline(const std::string& uid, std::vector<PresenceState>& changes);
   // Seen / Connected / Disconnected: one online/offline input.
   void Apply(const Device& d, bool online, SysTime now, const char* reason);
 

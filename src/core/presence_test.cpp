@@ -38,6 +38,69 @@ TEST(Presence, TransitionsAreHeardOnceAndSilenceGoesOffline) {
   EXPECT_EQ(heard.size(), 2u);
 }
 
+Device Gateway() {
+  Device d;
+  d.id = DeviceId{10};
+  d.uid = "CCU-1";
+  d.kind = DeviceKind::kGateway;
+  d.workshop_id = WorkshopId{1};
+  d.report_interval_s = 10;
+  return d;
+}
+
+Device Outlet(std::int64_t id, const std::string& uid) {
+  Device d;
+  d.id = DeviceId{id};
+  d.uid = uid;
+  d.kind = DeviceKind::kOutlet;
+  d.parent_uid = "CCU-1";
+  d.workshop_id = WorkshopId{1};
+  d.report_interval_s = 10;
+  return d;
+}
+
+// An outlet is reached only through its gateway: its retained status still says online
+// when the gateway drops, so the gateway's going takes its outlets with it.
+TEST(Presence, AGatewayGoingOfflineTakesItsOutletsWithIt) {
+  PresenceTracker tracker;
+  std::vector<std::pair<std::string, std::string>> offline;
+  tracker.AddListener([&](const PresenceState& s) {
+    if (!s.online) offline.emplace_back(s.uid, s.reason);
+  });
+  const SysTime t0 = FromUnixSeconds(1'700'000'000);
+  const Device gw = Gateway();
+  const Device a = Outlet(11, "CCU-1.01");
+  const Device b = Outlet(12, "CCU-1.02");
+  const Device node = Node();
+  tracker.Connected(gw, t0);
+  tracker.Seen(a, t0);
+  tracker.Seen(b, t0);
+  tracker.Connected(node, t0);
+
+  tracker.Disconnected(gw, t0 + 1s);
+  EXPECT_FALSE(tracker.Get(a.id)->online);
+  EXPECT_FALSE(tracker.Get(b.id)->online);
+  EXPECT_TRUE(tracker.Get(node.id)->online);  // not its child
+  EXPECT_EQ(offline.size(), 3u);
+  EXPECT_EQ(tracker.Get(a.id)->reason, "gateway_offline");
+
+  // Back: outlets come back as the gateway reports for them; the will does the same.
+  tracker.Connected(gw, t0 + 2s);
+  tracker.Seen(a, t0 + 2s);
+  EXPECT_TRUE(tracker.Get(a.id)->online);
+  offline.clear();
+  tracker.Reported(gw, StatusFields{false, {}, {}, {}, {}}, t0 + 3s);
+  EXPECT_FALSE(tracker.Get(a.id)->online);
+  ASSERT_EQ(offline.size(), 2u);  // the gateway and outlet a (b was already offline)
+
+  // Silence: the sweep takes the gateway, and its outlets with it.
+  tracker.Connected(gw, t0 + 4s);
+  tracker.Seen(a, t0 + 100s);  // a "heard" later, but only ever through the gateway
+  tracker.Sweep(t0 + 70s);
+  EXPECT_FALSE(tracker.Get(gw.id)->online);
+  EXPECT_FALSE(tracker.Get(a.id)->online);
+}
+
 TEST(Presence, StatusAndWillAndDirtyStatesForTheFlush) {
   PresenceTracker tracker;
   const Device d = Node();
