@@ -4,9 +4,14 @@
 //   sitewatch-sim --demo --devices-file FILE [--port 1883]
 //   sitewatch-sim --scenario FILE --devices-file FILE [--port 1883]
 //   sitewatch-sim --load --devices-file FILE --devices N --rate R [--duration 10s] [--qos 1]
+//   sitewatch-sim --provision --workshop-slug S --provisioning-key K --credentials-out FILE
+//                 --nodes N [--ccus M] [--demo | --scenario FILE]
+#include <fcntl.h>
 #include <mosquitto.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -21,6 +26,7 @@
 #include "model/demo.hpp"
 #include "model/fleet.hpp"
 #include "model/pit_node.hpp"
+#include "model/provision.hpp"
 #include "model/scenario.hpp"
 #include "model/world.hpp"
 #include "net/load_runner.hpp"
@@ -43,12 +49,23 @@ constexpr const char* kUsage =
     "  --demo                 the demo workshop's devices, live, until stopped\n"
     "  --scenario FILE        run FILE (\"at <time> <target> <command>\" lines) to its end\n"
     "  --load                 --devices N sessions at --rate R messages/s for --duration\n"
+    "  --provision            new devices get their credentials through the provisioning\n"
+    "                         flow, then run (with --demo, --scenario FILE, or live until\n"
+    "                         stopped or --duration)\n"
+    "provisioning:\n"
+    "  --workshop-slug S --provisioning-key K   the workshop's provisioning login\n"
+    "  --credentials-out FILE approved devices are appended to FILE (\"uid secret kind\");\n"
+    "                         devices already in it are not provisioned again\n"
+    "  --nodes N --ccus M     how many pit nodes (PREFIX-NODE-i) and CCUs (PREFIX-CCU-i)\n"
+    "  --uid-prefix PREFIX    the new devices' uids (SIM)\n"
+    "  --approval-timeout D   how long a device waits for an owner's approval (10m)\n"
     "options:\n"
     "  --devices-file FILE    credentials, \"uid secret kind\" per line (sitewatch demo writes "
     "it)\n"
     "  --host H --port P      the server's MQTT listener (127.0.0.1:1883)\n"
     "  --interval S           telemetry interval of nodes and CCUs in seconds (5)\n"
-    "  --duration D           stop after D (scenario default 1h; load default 10s; demo: none)\n"
+    "  --duration D           stop after D (scenario default 1h; load default 10s; demo and\n"
+    "                         live: none)\n"
     "  --relays on|off        outlets' sockets on after boot (demo: on, otherwise off)\n"
     "  --breaker-limit-ma N   the CCUs' local breaker limit (20000)\n"
     "  --radio-loss P --radio-interference P --radio-delay D   the outlets' radio channel\n"
@@ -74,7 +91,26 @@ struct Options {
   LoadOptions load;
   bool exit_with_parent = false;
   bool verbose = false;
+  // --provision
+  bool provision = false;
+  std::string workshop_slug;
+  std::string provisioning_key;
+  std::string credentials_out;
+  std::size_t nodes = 0;
+  std::size_t ccus = 0;
+  std::string uid_prefix = "SIM";
+  SimTime approval_timeout{10 * 60 * 1000};
 };
+
+bool ValidPrefix(std::string_view prefix) {
+  if (prefix.empty() || prefix.size() > 40) return false;
+  for (char c : prefix) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
 
 void Log(const char* fmt, const std::string& text) {
   std::fprintf(stderr, "sitewatch-sim: ");
@@ -198,6 +234,24 @@ std::optional<Options> ParseArgs(int argc, char** argv, std::string* error) {
       auto v = number(1, 100000);
       if (!v) return std::nullopt;
       o.load.connect_rate = *v;
+    } else if (a == "--provision") {
+      o.provision = true;
+    } else if (a == "--workshop-slug" || a == "--provisioning-key" || a == "--credentials-out" ||
+               a == "--uid-prefix") {
+      auto v = value();
+      if (!v) return std::nullopt;
+      (a == "--workshop-slug"      ? o.workshop_slug
+       : a == "--provisioning-key" ? o.provisioning_key
+       : a == "--credentials-out"  ? o.credentials_out
+                                   : o.uid_prefix) = *v;
+    } else if (a == "--nodes" || a == "--ccus") {
+      auto v = number(0, 1000);
+      if (!v) return std::nullopt;
+      (a == "--nodes" ? o.nodes : o.ccus) = static_cast<std::size_t>(*v);
+    } else if (a == "--approval-timeout") {
+      auto v = duration();
+      if (!v) return std::nullopt;
+      o.approval_timeout = *v;
     } else if (a == "--exit-with-parent") {
       o.exit_with_parent = true;
     } else if (a == "--verbose") {
@@ -210,8 +264,36 @@ std::optional<Options> ParseArgs(int argc, char** argv, std::string* error) {
       return std::nullopt;
     }
   }
+  if (o.provision) {
+    if (o.mode == "load") {
+      *error = "--provision runs with --demo, --scenario FILE or alone, not with --load";
+      return std::nullopt;
+    }
+    if (o.mode.empty()) o.mode = "live";
+    if (o.workshop_slug.empty() || o.provisioning_key.empty() || o.credentials_out.empty()) {
+      *error = "--provision needs --workshop-slug, --provisioning-key and --credentials-out";
+      return std::nullopt;
+    }
+    if (!o.devices_file.empty()) {
+      *error = "--provision reads and appends --credentials-out; leave out --devices-file";
+      return std::nullopt;
+    }
+    if (o.nodes + o.ccus == 0) {
+      *error = "--provision needs --nodes N and/or --ccus M";
+      return std::nullopt;
+    }
+    if (!ValidPrefix(o.uid_prefix)) {
+      *error = "--uid-prefix may hold 1 to 40 letters, digits, _ and -";
+      return std::nullopt;
+    }
+    return o;
+  }
+  if (o.nodes + o.ccus > 0 || !o.credentials_out.empty()) {
+    *error = "--nodes, --ccus and --credentials-out belong to --provision";
+    return std::nullopt;
+  }
   if (o.mode.empty()) {
-    *error = "choose a mode: --demo, --scenario FILE or --load";
+    *error = "choose a mode: --demo, --scenario FILE, --load or --provision";
     return std::nullopt;
   }
   if (o.devices_file.empty()) {
@@ -451,6 +533,119 @@ int RunWorld(const Options& o, const FleetPlan& plan, std::optional<Scenario> sc
   return world.errors().empty() ? 0 : 3;
 }
 
+// Forwards the provisioning sessions' events to the Provisioner.
+class ProvisionSink final : public TransportSink {
+ public:
+  ProvisionSink(Provisioner& provisioner, const SimTime& now)
+      : provisioner_(provisioner), now_(now) {}
+  void OnConnected(std::size_t c) override { provisioner_.OnConnected(now_, c); }
+  void OnDisconnected(std::size_t c) override { provisioner_.OnDisconnected(now_, c); }
+  void OnPublishAcked(std::size_t, std::uint32_t) override {}
+  void OnMessage(std::size_t c, std::string_view topic, std::string_view payload) override {
+    provisioner_.OnMessage(now_, c, topic, payload);
+  }
+
+ private:
+  Provisioner& provisioner_;
+  const SimTime& now_;
+};
+
+// Appends one line to the credentials file (created 0600: it holds secrets).
+bool AppendCredential(const std::string& path, const std::string& line, std::string* error) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    *error = "cannot open " + path;
+    return false;
+  }
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!ok) *error = "cannot write " + path;
+  return ok;
+}
+
+// --provision: the devices to simulate, PREFIX-NODE-i and PREFIX-CCU-i. Those already in
+// --credentials-out keep their credentials; the others go through the provisioning flow
+// (all at once, each waiting up to --approval-timeout) and each approved device is appended
+// to the file as its credentials arrive. Returns the credentials of every device that has
+// them (target order); nullopt with *error when the file cannot be read.
+std::optional<std::vector<Credential>> Provision(const Options& o, std::string* error) {
+  std::vector<Credential> existing;
+  std::string text;
+  if (::access(o.credentials_out.c_str(), F_OK) == 0) {
+    auto read = ReadFile(o.credentials_out, error);
+    if (!read) return std::nullopt;
+    text = std::move(*read);
+    auto parsed = ParseCredentials(text, error);
+    if (!parsed) {
+      *error = o.credentials_out + ": " + *error;
+      return std::nullopt;
+    }
+    existing = std::move(*parsed);
+  }
+  std::vector<ProvisionTarget> all;
+  for (std::size_t i = 1; i <= o.nodes; ++i) {
+    all.push_back({o.uid_prefix + "-NODE-" + std::to_string(i), "sensor_node"});
+  }
+  for (std::size_t i = 1; i <= o.ccus; ++i) {
+    all.push_back({o.uid_prefix + "-CCU-" + std::to_string(i), "gateway"});
+  }
+  std::map<std::string, Credential> have;
+  std::vector<ProvisionTarget> todo;
+  for (const ProvisionTarget& t : all) {
+    auto it = std::find_if(existing.begin(), existing.end(),
+                           [&](const Credential& c) { return c.uid == t.uid; });
+    if (it != existing.end()) {
+      Log("%s", t.uid + ": already in " + o.credentials_out + ", not provisioned again");
+      have[t.uid] = *it;
+    } else {
+      todo.push_back(t);
+    }
+  }
+  if (!todo.empty()) {
+    // A file without a final newline would glue the first appended line to its last one.
+    bool need_newline = !text.empty() && text.back() != '\n';
+    MqttTransport transport(o.host, o.port);
+    const std::string username = std::string(kProvisioningUserPrefix) + o.workshop_slug;
+    for (const ProvisionTarget& t : todo) transport.AddClient(t.uid, username, o.provisioning_key);
+    Provisioner provisioner(todo, o.approval_timeout, transport,
+                            [](const std::string& line) { Log("%s", line); });
+    SimTime now{0};
+    ProvisionSink sink(provisioner, now);
+    transport.SetSink(&sink);
+    Log("%s", "provisioning " + std::to_string(todo.size()) + " devices as " + username + " on " +
+                  o.host + ":" + std::to_string(o.port));
+    const auto start = Clock::now();
+    provisioner.Start(now);
+    while (!g_stop && !provisioner.finished()) {
+      transport.Poll(std::chrono::milliseconds(100));
+      now = std::chrono::duration_cast<SimTime>(Clock::now() - start);
+      provisioner.Advance(now);
+      for (std::size_t i : provisioner.TakeApproved()) {
+        const Credential& c = provisioner.credential(i);
+        std::string line = CredentialLine(c);
+        if (need_newline) line.insert(line.begin(), '\n');
+        std::string write_error;
+        if (AppendCredential(o.credentials_out, line, &write_error)) {
+          need_newline = false;
+          Log("%s", c.uid + ": credentials appended to " + o.credentials_out);
+        } else {
+          Log("%s", c.uid + ": " + write_error + "; its secret is lost when the sim stops");
+        }
+        have[c.uid] = c;
+      }
+    }
+    // Let the DISCONNECTs of the provisioning sessions go out before the devices log in.
+    transport.SetSink(nullptr);
+    for (int i = 0; i < 10; ++i) transport.Poll(std::chrono::milliseconds(10));
+  }
+  std::vector<Credential> out;
+  for (const ProvisionTarget& t : all) {
+    auto it = have.find(t.uid);
+    if (it != have.end()) out.push_back(it->second);
+  }
+  return out;
+}
+
 int Main(int argc, char** argv) {
   std::string error;
   const auto options = ParseArgs(argc, argv, &error);
@@ -464,12 +659,6 @@ int Main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
-  const auto text = ReadFile(o.devices_file, &error);
-  const auto credentials = text ? ParseCredentials(*text, &error) : std::nullopt;
-  if (!credentials) {
-    std::fprintf(stderr, "sitewatch-sim: %s\n", error.c_str());
-    return 2;
-  }
   std::optional<Scenario> scenario;
   if (o.mode == "scenario") {
     const auto scenario_text = ReadFile(o.scenario_file, &error);
@@ -480,6 +669,23 @@ int Main(int argc, char** argv) {
     }
   }
   mosquitto_lib_init();
+  std::optional<std::vector<Credential>> credentials;
+  if (o.provision) {
+    credentials = Provision(o, &error);
+  } else {
+    const auto text = ReadFile(o.devices_file, &error);
+    if (text) credentials = ParseCredentials(*text, &error);
+  }
+  if (!credentials) {
+    std::fprintf(stderr, "sitewatch-sim: %s\n", error.c_str());
+    mosquitto_lib_cleanup();
+    return 2;
+  }
+  if (o.provision && (credentials->empty() || g_stop)) {
+    if (!g_stop) Log("%s", "no device has credentials; nothing to run");
+    mosquitto_lib_cleanup();
+    return g_stop ? 0 : 4;
+  }
   int code = 0;
   if (o.mode == "load") {
     std::vector<Credential> nodes;

@@ -100,7 +100,7 @@ void Ccu::StartFirmware(SimTime now) {
   gateway_ = std::make_unique<fw::CcuGateway>(gc, &store_);
   fw::GatewayUplinkConfig uc;
   uc.uid = options_.uid;
-  uc.firmware_version = "ccu-sim-1.0.0";
+  uc.firmware_version = kCcuFirmwareVersion;
   uc.outlet_firmware_version = "outlet-sim-2.0.0";
   uc.interval_ms = static_cast<std::uint32_t>(options_.interval.count());
   uc.jitter_seed = static_cast<std::uint32_t>(options_.seed * 13 + reboots_) | 1u;

@@ -32,6 +32,9 @@
 
 namespace sw::sim {
 
+// The simulated CCU's firmware version (its status and its provisioning announce).
+inline constexpr const char* kCcuFirmwareVersion = "ccu-sim-1.0.0";
+
 struct SocketPlan {
   LoadKind kind = LoadKind::kNone;
   bool switched_on = false;

@@ -29,13 +29,14 @@ MqttTransport::~MqttTransport() {
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
-std::size_t MqttTransport::AddClient(const std::string& uid, const std::string& secret) {
+std::size_t MqttTransport::AddClient(const std::string& client_id, const std::string& username,
+                                     const std::string& password) {
   auto c = std::make_unique<Client>();
   c->index = clients_.size();
   c->owner = this;
-  c->mosq = mosquitto_new(uid.c_str(), true, c.get());
-  if (c->mosq == nullptr) throw std::runtime_error("mosquitto_new failed for " + uid);
-  mosquitto_username_pw_set(c->mosq, uid.c_str(), secret.c_str());
+  c->mosq = mosquitto_new(client_id.c_str(), true, c.get());
+  if (c->mosq == nullptr) throw std::runtime_error("mosquitto_new failed for " + client_id);
+  mosquitto_username_pw_set(c->mosq, username.c_str(), password.c_str());
   mosquitto_connect_callback_set(c->mosq, &MqttTransport::OnConnectCb);
   mosquitto_disconnect_callback_set(c->mosq, &MqttTransport::OnDisconnectCb);
   mosquitto_publish_callback_set(c->mosq, &MqttTransport::OnPublishCb);

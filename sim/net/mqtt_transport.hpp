@@ -57,7 +57,13 @@ class MqttTransport final : public Transport {
 
   void SetSink(TransportSink* sink) { sink_ = sink; }
   // Adds a client (index = its position); username and client id = uid, password = secret.
-  std::size_t AddClient(const std::string& uid, const std::string& secret);
+  std::size_t AddClient(const std::string& uid, const std::string& secret) {
+    return AddClient(uid, uid, secret);
+  }
+  // A client whose username is not its client id (a provisioning login: username
+  // "provision:{slug}", client id = the new device's uid, password = the provisioning key).
+  std::size_t AddClient(const std::string& client_id, const std::string& username,
+                        const std::string& password);
   std::size_t size() const { return clients_.size(); }
   bool connected(std::size_t client) const;
 

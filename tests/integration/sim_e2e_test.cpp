@@ -3,6 +3,9 @@
 // (libmosquitto). Telemetry arrives; a relay command from the REST API travels broker ->
 // simulated CCU -> simulated radio -> the outlet core, is confirmed by the current the
 // outlet measures, and the outlet's reported relay state comes back in its telemetry.
+// Provisioning: a new pit node gets its credentials through the provisioning flow (announce,
+// an owner's approval over REST, credentials on its config topic), stores them in the
+// credentials file and then reports as itself.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -11,6 +14,7 @@
 
 #include "broker_util.hpp"
 #include "harness.hpp"
+#include "mqtt_device.hpp"
 
 namespace sw::testing {
 namespace {
@@ -32,12 +36,12 @@ class SimE2E : public ::testing::Test {
         std::make_unique<ServerProcess>(ServerOptions{{"--mqtt-sys-interval-s", "0"}, {}, ""});
     client_ = std::make_unique<HttpClient>(server_->Client());
     admin_ = Login(*client_, "admin", ServerProcess::kAdminPassword);
-    const auto ws = Data(client_->Post("/api/v1/workshops", {{"name", "Sim Workshop"}}, admin_))
-                        .at("id")
-                        .as_int64();
-    const std::string base = "/api/v1/workshops/" + std::to_string(ws);
-    const auto pit =
-        Data(client_->Post(base + "/pits", {{"number", 1}, {"name", "Bay 1"}}, admin_)).at("id");
+    ws_ = Data(client_->Post("/api/v1/workshops", {{"name", "Sim Workshop"}}, admin_))
+              .at("id")
+              .as_int64();
+    const std::string base = "/api/v1/workshops/" + std::to_string(ws_);
+    pit_ = Data(client_->Post(base + "/pits", {{"number", 1}, {"name", "Bay 1"}}, admin_)).at("id");
+    const json::value pit = pit_;
     const auto reg = [&](const json::object& body) {
       const json::value d = Data(client_->Post(base + "/devices", body, admin_));
       credentials_ += std::string(d.at("device").at("uid").as_string()) + " " +
@@ -82,6 +86,8 @@ class SimE2E : public ::testing::Test {
   std::unique_ptr<HttpClient> client_;
   std::string admin_;
   std::string credentials_;
+  std::int64_t ws_ = 0;
+  json::value pit_;
 };
 
 TEST_F(SimE2E, TelemetryArrivesAndARelayCommandReachesTheSimulatedOutlet) {
@@ -160,6 +166,99 @@ TEST_F(SimE2E, TelemetryArrivesAndARelayCommandReachesTheSimulatedOutlet) {
   const std::string out = sim.Output();
   EXPECT_NE(out.find("\"mode\":\"scenario\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"errors\":[]"), std::string::npos) << out;
+}
+
+TEST_F(SimE2E, ANewNodeIsProvisionedApprovedAndThenReportsWithItsCredentials) {
+  const json::value key = Data(client_->Post(
+      "/api/v1/workshops/" + std::to_string(ws_) + "/provisioning-key", json::object{}, admin_));
+  const std::string username(key.at("mqtt_username").as_string());
+  ASSERT_EQ(username.rfind("provision:", 0), 0u) << username;
+  const std::string slug = username.substr(std::string("provision:").size());
+  const std::string dir = MakeTempDir("sw-sim");
+  const std::string creds = dir + "/provisioned.txt";
+  Child sim({SimBinary(),
+             "--provision",
+             "--workshop-slug",
+             slug,
+             "--provisioning-key",
+             std::string(key.at("key").as_string()),
+             "--credentials-out",
+             creds,
+             "--nodes",
+             "1",
+             "--uid-prefix",
+             "PROV",
+             "--approval-timeout",
+             "60s",
+             "--port",
+             std::to_string(MqttPort(*server_)),
+             "--interval",
+             "2",
+             "--duration",
+             "120s"});
+
+  // The node announces itself and waits as a pending device of the workshop.
+  const std::string pending =
+      "/api/v1/workshops/" + std::to_string(ws_) + "/devices?status=pending";
+  json::value device;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        const json::value list = Data(client_->Get(pending, admin_));
+        if (!list.is_array()) return false;
+        for (const auto& d : list.as_array()) {
+          if (d.at("uid") == "PROV-NODE-1") device = d;
+        }
+        return device.is_object();
+      },
+      15s))
+      << sim.Output();
+  EXPECT_EQ(device.at("status"), "pending");
+  EXPECT_EQ(device.at("kind"), "sensor_node");
+  EXPECT_NE(sim.Output().find("PROV-NODE-1: announced as sensor_node, waiting for an owner's "
+                              "approval"),
+            std::string::npos)
+      << sim.Output();
+
+  const json::value approved = Data(client_->Post(
+      "/api/v1/devices/PROV-NODE-1/approve", {{"pit_id", pit_}, {"name", "Bay 1 new"}}, admin_));
+  EXPECT_EQ(approved.at("delivered"), true) << json::serialize(approved);
+
+  // It reconnects as itself and its telemetry arrives.
+  std::map<std::string, double> values;
+  bool online = false;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        values = Latest("PROV-NODE-1", &online);
+        return online && values.contains("temperature") && values.contains("pm10");
+      },
+      30s))
+      << sim.Output();
+  EXPECT_GT(values.at("temperature"), 5.0);
+  EXPECT_LT(values.at("temperature"), 40.0);
+
+  // The credentials file holds its line, and the secret is the one the device logs in with.
+  std::ifstream in(creds);
+  std::string uid, secret, kind, extra;
+  ASSERT_TRUE(in >> uid >> secret >> kind) << sim.Output();
+  EXPECT_EQ(uid, "PROV-NODE-1");
+  EXPECT_EQ(kind, "sensor_node");
+  EXPECT_GE(secret.size(), 20u);
+  EXPECT_FALSE(in >> extra) << "one device, one line";
+
+  sim.Kill(SIGTERM);
+  EXPECT_EQ(sim.Wait(10000ms), 0) << sim.Output();
+  EXPECT_NE(sim.Output().find("\"mode\":\"live\""), std::string::npos) << sim.Output();
+  {
+    MqttDevice check(MqttPort(*server_), "PROV-NODE-1", secret);
+    EXPECT_TRUE(check.WaitConnected()) << "the file's secret logs in: " << check.connack_code();
+  }
+
+  // A second run finds the node in the file and does not provision it again.
+  Child again({SimBinary(), "--provision", "--workshop-slug", slug, "--provisioning-key",
+               "not-the-key", "--credentials-out", creds, "--nodes", "1", "--uid-prefix", "PROV",
+               "--port", std::to_string(MqttPort(*server_)), "--duration", "1s"});
+  EXPECT_EQ(again.Wait(15000ms), 0) << again.Output();
+  EXPECT_NE(again.Output().find("PROV-NODE-1: already in"), std::string::npos) << again.Output();
 }
 
 TEST_F(SimE2E, BadScenarioIsRefusedWithItsLine) {
