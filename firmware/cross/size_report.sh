@@ -22,9 +22,9 @@ done
 FLAGS=(-mcpu=cortex-m4 -mthumb -Os -std=c++17 -fno-exceptions -fno-rtti
        -ffunction-sections -fdata-sections -Wall -Wextra -Werror -I"${fw}/include")
 
-# core name -> its own sources (shared checksum code is reported as "common").
+# core name -> its own sources (shared checksum and text code is reported as "common").
 declare -A CORES=(
-  [common]="checksum"
+  [common]="checksum text"
   [radio]="radio_frame radio_stream"
   [sensors]="dht22 pms5003 bme680 iaq"
   [rms_current]="rms_current"

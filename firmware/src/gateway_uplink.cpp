@@ -2,6 +2,8 @@
 // Thread-safety: see the header; this file has no mutable static state.
 #include "fw/gateway_uplink.h"
 
+#include "fw/text.h"
+
 namespace sw::fw {
 
 namespace {
@@ -12,59 +14,16 @@ constexpr size_t kMaxNameLength = 24;
 constexpr uint32_t kRestartAfterAckMs = 200;
 constexpr uint32_t kRadioIdsPerJob = 128;  // > the most operations of one job (2 * 32)
 
-constexpr std::string_view kTelemetry = "/telemetry";
-constexpr std::string_view kStatus = "/status";
-constexpr std::string_view kEvent = "/event";
-constexpr std::string_view kCommand = "/cmd";
-constexpr std::string_view kResult = "/cmd/result";
+constexpr std::string_view kTelemetry = kTopicTelemetry;
+constexpr std::string_view kStatus = kTopicStatus;
+constexpr std::string_view kEvent = kTopicEvent;
+constexpr std::string_view kCommand = kTopicCommand;
+constexpr std::string_view kResult = kTopicResult;
 
-bool ValidUidChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
-}
-
-bool ValidVersion(std::string_view v, size_t capacity) {
-  bool ok = !v.empty() && v.size() <= capacity;
-  for (char c : v) ok = ok && c > ' ' && c < 0x7F && c != '"' && c != '\\';
-  return ok;
-}
-
-size_t CopyText(std::string_view from, char* to, size_t capacity) {
-  const size_t n = from.size() < capacity ? from.size() : capacity;
-  for (size_t i = 0; i < n; ++i) to[i] = from[i];
-  return n;
-}
-
-// A short human-readable reason, built without printf.
-class Detail {
+// A command result's reason.
+class Detail : public TextBuilder {
  public:
-  explicit Detail(char* out) : out_(out) { out_[0] = '\0'; }
-  Detail& Add(std::string_view text) {
-    for (char c : text) {
-      if (size_ == GatewayUplink::kMaxDetailLength) break;
-      out_[size_++] = c;
-    }
-    out_[size_] = '\0';
-    return *this;
-  }
-  Detail& Add(uint64_t value) {
-    char digits[20];
-    size_t n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + value % 10);
-      value /= 10;
-    } while (value != 0);
-    while (n > 0) {
-      const char c[1] = {digits[--n]};
-      Add(std::string_view(c, 1));
-    }
-    return *this;
-  }
-  std::string_view view() const { return std::string_view(out_, size_); }
-
- private:
-  char* out_;
-  size_t size_ = 0;
+  explicit Detail(char* out) : TextBuilder(out, GatewayUplink::kMaxDetailLength) {}
 };
 
 // The unescaped text of a string member into out; false when absent, not a string or too long.
@@ -102,8 +61,8 @@ GatewayUplink::GatewayUplink(const GatewayUplinkConfig& config, CcuGateway& gate
   // Room for the ".XX" of the outlets' uids.
   bool uid_ok = !config.uid.empty() && config.uid.size() + 3 <= kMaxUidLength;
   for (char c : config.uid) uid_ok = uid_ok && ValidUidChar(c);
-  const bool version_ok = ValidVersion(config.firmware_version, sizeof version_) &&
-                          ValidVersion(config.outlet_firmware_version, sizeof outlet_version_);
+  const bool version_ok = ValidVersionText(config.firmware_version, sizeof version_) &&
+                          ValidVersionText(config.outlet_firmware_version, sizeof outlet_version_);
   valid_ = uid_ok && version_ok;
   uid_size_ = uid_ok ? CopyText(config.uid, uid_, sizeof uid_) : 0;
   if (version_ok) {

@@ -2,6 +2,8 @@
 // Thread-safety: see the header; this file has no mutable static state.
 #include "fw/sensor_node.h"
 
+#include "fw/text.h"
+
 namespace sw::fw {
 
 namespace {
@@ -14,52 +16,16 @@ constexpr size_t kMinPayloadBytes = 512;
 constexpr size_t kMaxCommandMembers = 8;
 constexpr size_t kMaxNameLength = 24;
 
-constexpr std::string_view kTelemetry = "/telemetry";
-constexpr std::string_view kStatus = "/status";
-constexpr std::string_view kEvent = "/event";
-constexpr std::string_view kCommand = "/cmd";
-constexpr std::string_view kResult = "/cmd/result";
+constexpr std::string_view kTelemetry = kTopicTelemetry;
+constexpr std::string_view kStatus = kTopicStatus;
+constexpr std::string_view kEvent = kTopicEvent;
+constexpr std::string_view kCommand = kTopicCommand;
+constexpr std::string_view kResult = kTopicResult;
 
-bool ValidUidChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
-}
-
-size_t CopyText(std::string_view from, char* to, size_t capacity) {
-  const size_t n = from.size() < capacity ? from.size() : capacity;
-  for (size_t i = 0; i < n; ++i) to[i] = from[i];
-  return n;
-}
-
-// A short human-readable reason, built without printf.
-class Detail {
+// A command result's reason.
+class Detail : public TextBuilder {
  public:
-  explicit Detail(char* out) : out_(out) { out_[0] = '\0'; }
-  Detail& Add(std::string_view text) {
-    for (char c : text) {
-      if (size_ == SensorNode::kMaxDetailLength) break;
-      out_[size_++] = c;
-    }
-    out_[size_] = '\0';
-    return *this;
-  }
-  Detail& Add(uint64_t value) {
-    char digits[20];
-    size_t n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + value % 10);
-      value /= 10;
-    } while (value != 0);
-    while (n > 0) {
-      const char c[1] = {digits[--n]};
-      Add(std::string_view(c, 1));
-    }
-    return *this;
-  }
-
- private:
-  char* out_;
-  size_t size_ = 0;
+  explicit Detail(char* out) : TextBuilder(out, SensorNode::kMaxDetailLength) {}
 };
 
 }  // namespace
@@ -68,9 +34,7 @@ SensorNode::SensorNode(const SensorNodeConfig& config, ConfigStore* store)
     : config_(config), store_(store) {
   bool uid_ok = !config.uid.empty() && config.uid.size() <= kMaxUidLength;
   for (char c : config.uid) uid_ok = uid_ok && ValidUidChar(c);
-  bool version_ok =
-      !config.firmware_version.empty() && config.firmware_version.size() <= sizeof version_;
-  for (char c : config.firmware_version) version_ok = version_ok && c > ' ' && c < 0x7F && c != '"';
+  const bool version_ok = ValidVersionText(config.firmware_version, sizeof version_);
   valid_ = uid_ok && version_ok && config.min_interval_s >= 1 &&
            config.min_interval_s <= config.max_interval_s;
   uid_size_ = uid_ok ? CopyText(config.uid, uid_, sizeof uid_) : 0;
