@@ -4,7 +4,12 @@
 //       1 publisher -> 1 subscriber (libmosquitto, MQTT 3.1.1); messages/s as the subscriber
 //       sees them, from the first publish to the last message received.
 //   broker_load fanin --port P [--publishers 1000] [--per-publisher 200] [--size 120]
-//       N raw publishers (our codec, QoS 0) -> 1 libmosquitto subscriber.
+//                     [--subscriber raw|libmosquitto]
+//       N raw publishers (our codec, QoS 0) -> 1 subscriber: by default a raw one (reads 64 KiB
+//       at a time, frames and decodes every PUBLISH with our codec). libmosquitto's client
+//       reads one packet per select() with three read() calls, which caps it at ~200k
+//       messages/s on the bench machine: below what either broker delivers, so the figure
+//       would measure the client.
 //   broker_load idle --port P [--connections 10000]
 //       opens N connections (CONNECT, keep alive 0), prints "ready", holds them until stdin
 //       closes or a line arrives.
@@ -22,11 +27,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "protocol/codec.hpp"
+#include "protocol/framer.hpp"
 #include "raw_mqtt.hpp"
 
 namespace {
@@ -43,6 +50,12 @@ std::map<std::string, std::string> ParseArgs(int argc, char** argv) {
 long Arg(const std::map<std::string, std::string>& args, const std::string& name, long def) {
   auto it = args.find(name);
   return it == args.end() ? def : std::atol(it->second.c_str());
+}
+
+std::string StrArg(const std::map<std::string, std::string>& args, const std::string& name,
+                   const std::string& def) {
+  auto it = args.find(name);
+  return it == args.end() ? def : it->second;
 }
 
 [[noreturn]] void Die(const std::string& what) {
@@ -151,6 +164,60 @@ int Throughput(const std::map<std::string, std::string>& args) {
   return 0;
 }
 
+// A subscriber on a raw socket: SUBSCRIBE (QoS 0), then a thread that reads 64 KiB at a time
+// and decodes every PUBLISH with our codec (the work a client library does per message).
+class RawSubscriber {
+ public:
+  RawSubscriber(int port, const std::string& client_id, const std::string& filter, SubState& state)
+      : state_(state) {
+    fd_ = sw::bench::RawMqttConnect(port, client_id);
+    if (fd_ < 0 || sw::bench::ReadConnackCode(fd_) != 0) Die("raw subscriber not connected");
+    sw::mqtt::Subscribe subscribe;
+    subscribe.packet_id = 1;
+    subscribe.subscriptions.push_back({filter, sw::mqtt::QoS::kAtMostOnce});
+    std::string bytes;
+    if (!sw::mqtt::Encode(subscribe, sw::mqtt::ProtocolVersion::kV311, bytes).ok()) Die("encode");
+    if (::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(bytes.size())) {
+      Die("raw subscriber: send failed");
+    }
+    reader_ = std::thread([this] { Read(); });
+  }
+  ~RawSubscriber() {
+    ::shutdown(fd_, SHUT_RDWR);
+    reader_.join();
+    ::close(fd_);
+  }
+
+ private:
+  void Read() {
+    sw::mqtt::Framer framer(std::size_t{1} << 20);
+    std::vector<char> buffer(std::size_t{64} * 1024);
+    for (;;) {
+      const auto n = ::recv(fd_, buffer.data(), buffer.size(), 0);
+      if (n <= 0) return;
+      std::string_view bytes(buffer.data(), static_cast<std::size_t>(n));
+      long got = 0;
+      for (;;) {
+        auto packet = framer.Next(bytes);
+        if (!packet.ok() || packet->empty()) break;
+        const auto type = static_cast<unsigned char>(packet->front()) >> 4;
+        if (type == 9) state_.subscribed = true;  // SUBACK
+        if (type != 3) continue;
+        if (sw::mqtt::Decode(*packet, sw::mqtt::ProtocolVersion::kV311).ok()) ++got;
+      }
+      if (got > 0) {
+        state_.received.fetch_add(got, std::memory_order_relaxed);
+        state_.last_ns.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+      }
+    }
+  }
+
+  SubState& state_;
+  int fd_ = -1;
+  std::thread reader_;
+};
+
 int RawConnect(int port, const std::string& client_id) {
   const int fd = sw::bench::RawMqttConnect(port, client_id);
   if (fd < 0) Die("connect failed (file descriptor limit?)");
@@ -168,10 +235,18 @@ int FanIn(const std::map<std::string, std::string>& args) {
   const long publishers = Arg(args, "--publishers", 1000);
   const long per = Arg(args, "--per-publisher", 200);
   const std::string payload = Payload(Arg(args, "--size", 120));
+  const std::string subscriber = StrArg(args, "--subscriber", "raw");
+  if (subscriber != "raw" && subscriber != "libmosquitto") Die("--subscriber raw|libmosquitto");
   SubState sub_state;
-  mosquitto* sub = NewClient("fanin-sub", port, &sub_state);
-  if (!WaitFor([&] { return sub_state.connected.load(); })) Die("subscriber not connected");
-  mosquitto_subscribe(sub, nullptr, "fanin/#", 0);
+  mosquitto* sub = nullptr;
+  std::unique_ptr<RawSubscriber> raw_sub;
+  if (subscriber == "raw") {
+    raw_sub = std::make_unique<RawSubscriber>(port, "fanin-sub", "fanin/#", sub_state);
+  } else {
+    sub = NewClient("fanin-sub", port, &sub_state);
+    if (!WaitFor([&] { return sub_state.connected.load(); })) Die("subscriber not connected");
+    mosquitto_subscribe(sub, nullptr, "fanin/#", 0);
+  }
   if (!WaitFor([&] { return sub_state.subscribed.load(); })) Die("not subscribed");
   std::vector<int> fds;
   for (long i = 0; i < publishers; ++i)
@@ -202,17 +277,24 @@ int FanIn(const std::map<std::string, std::string>& args) {
       }
     }
   }
+  const double send_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const long received_when_sent = sub_state.received.load();
   const long expected = publishers * (per / kBatch) * kBatch;
   const double seconds = WaitReceived(sub_state, expected, start);
   const long received = sub_state.received.load();
   std::printf(
-      "{\"mode\":\"fanin\",\"publishers\":%ld,\"sent\":%ld,\"received\":%ld,"
-      "\"seconds\":%.3f,\"msgs_per_s\":%.0f}\n",
-      publishers, expected, received, seconds, seconds > 0 ? received / seconds : 0.0);
+      "{\"mode\":\"fanin\",\"subscriber\":\"%s\",\"publishers\":%ld,\"sent\":%ld,"
+      "\"received\":%ld,\"seconds\":%.3f,\"send_seconds\":%.3f,"
+      "\"received_when_sent\":%ld,\"msgs_per_s\":%.0f}\n",
+      subscriber.c_str(), publishers, expected, received, seconds, send_seconds, received_when_sent,
+      seconds > 0 ? received / seconds : 0.0);
   for (int fd : fds) ::close(fd);
-  mosquitto_disconnect(sub);
-  mosquitto_loop_stop(sub, true);
-  mosquitto_destroy(sub);
+  raw_sub.reset();
+  if (sub) {
+    mosquitto_disconnect(sub);
+    mosquitto_loop_stop(sub, true);
+    mosquitto_destroy(sub);
+  }
   return 0;
 }
 

@@ -36,6 +36,8 @@ BrokerMetrics::BrokerMetrics(metrics::Registry& r)
                                         "TCP connections accepted by the MQTT listener")),
       connections_refused(r.GetCounter("sitewatch_mqtt_connections_refused_total",
                                        "MQTT connections refused at mqtt.max_connections")),
+      tls_handshake_failures(r.GetCounter("sitewatch_mqtt_tls_handshake_failures_total",
+                                          "MQTT TLS connections closed in the handshake")),
       bytes_in(r.GetCounter("sitewatch_mqtt_bytes_received_total", "MQTT bytes received")),
       bytes_out(r.GetCounter("sitewatch_mqtt_bytes_sent_total", "MQTT bytes sent")),
       dropped_slow(r.GetCounter("sitewatch_mqtt_messages_dropped_total", "MQTT messages dropped",
@@ -72,19 +74,6 @@ BrokerMetrics::BrokerMetrics(metrics::Registry& r)
   }
 }
 
-struct Broker::Session {
-  std::string client_id;
-  ClientIdentity identity;
-  std::uint64_t generation = 0;
-  std::uint64_t first_generation = 0;  // the generation that created this session
-  Outlet* outlet = nullptr;
-  std::uint32_t expiry_s = 0;
-  std::optional<SysTime> expires_at;  // while offline, unless it never expires
-  std::unique_ptr<mqtt::Will> will;   // a pointer: most sessions have none, a Will is large
-  std::map<std::string, SubscriptionOptions> subscriptions;  // full filter ($share included)
-  std::vector<Delivery> queue;                               // offline QoS 1/2, oldest first
-};
-
 Broker::Broker(Authenticator& auth, BrokerMetrics& metrics, BrokerOptions options,
                BrokerStore* store)
     : auth_(auth), metrics_(metrics), options_(std::move(options)), store_(store) {}
@@ -98,12 +87,12 @@ ConnectResult Broker::Connect(const ConnectRequest& request, Outlet* outlet, Sys
   {
     std::lock_guard lock(mutex_);
     if (!started_) started_ = now;
-    const std::string& id = request.identity.client_id;
+    const std::string& id = request.identity->client_id;
     // A new connection before the will delay passed cancels the will (3.1.3.2.2).
     pending_wills_.erase(id);
     auto it = sessions_.find(id);
     if (it != sessions_.end()) {
-      Session& old = *it->second;
+      Session& old = it->second;
       if (old.outlet) {
         old.outlet->Evict(mqtt::ReasonCode::kSessionTakenOver);
         old.outlet = nullptr;
@@ -120,16 +109,16 @@ ConnectResult Broker::Connect(const ConnectRequest& request, Outlet* outlet, Sys
     }
     const std::uint64_t generation = next_generation_++;
     if (it == sessions_.end()) {
-      auto session = std::make_unique<Session>();
-      session->client_id = id;
-      session->first_generation = generation;
-      it = sessions_.emplace(id, std::move(session)).first;
+      Session session;
+      session.identity = request.identity;
+      session.first_generation = generation;
+      it = sessions_.emplace(session.identity->client_id, std::move(session)).first;
       metrics_.sessions.Set(static_cast<std::int64_t>(sessions_.size()));
     } else {
       result.session_present = true;
+      SetIdentity(it, request.identity);
     }
-    Session& s = *it->second;
-    s.identity = request.identity;
+    Session& s = it->second;
     s.generation = generation;
     s.outlet = outlet;
     s.expiry_s = std::min(request.session_expiry_s, options_.max_session_expiry_s);
@@ -164,7 +153,7 @@ void Broker::Disconnect(const std::string& client_id, std::uint64_t generation, 
     std::vector<Delivery> unacked = outlet.TakeUnsent();
     auto it = sessions_.find(client_id);
     if (it == sessions_.end()) return;
-    Session& s = *it->second;
+    Session& s = it->second;
     if (s.generation != generation) {
       // Taken over. The messages it was sending belong to the session it shared, unless the
       // new connection started clean (a new session).
@@ -222,13 +211,25 @@ void Broker::Enqueue(Session& session, Delivery delivery, SysTime now) {
   session.queue.push_back(std::move(delivery));
 }
 
+void Broker::SetIdentity(std::unordered_map<std::string_view, Session>::iterator it,
+                         std::shared_ptr<const ClientIdentity> identity) {
+  // The key views the old identity's client id: take the node out, swap, put it back (the
+  // Session keeps its address).
+  auto node = sessions_.extract(it);
+  node.mapped().identity = std::move(identity);
+  node.key() = node.mapped().identity->client_id;
+  sessions_.insert(std::move(node));
+}
+
 void Broker::RemoveSession(Session& session) {
   for (const auto& [filter, options] : session.subscriptions) {
     auto [plain, group] = SplitShared(filter);
     trie_.Remove(plain, group, &session);
   }
   metrics_.subscriptions.Set(static_cast<std::int64_t>(trie_.size()));
-  sessions_.erase(session.client_id);  // destroys `session`
+  // A copy: the key must outlive the erase, which destroys `session` and its identity.
+  const std::shared_ptr<const ClientIdentity> identity = session.identity;
+  sessions_.erase(std::string_view(identity->client_id));
   metrics_.sessions.Set(static_cast<std::int64_t>(sessions_.size()));
 }
 
@@ -321,8 +322,8 @@ void Broker::PublishLocked(const MessagePtr& message, SysTime now,
   trie_.Match(
       m.topic,
       [&](Session* s, const SubscriptionOptions& o) {
-        if (o.no_local && s->client_id == m.origin) return;
-        if (!auth_.MayReceive(s->identity, m.topic)) return;
+        if (o.no_local && s->identity->client_id == m.origin) return;
+        if (!auth_.MayReceive(*s->identity, m.topic)) return;
         add(s, o);
       },
       [&](Trie::SharedGroup& group) {
@@ -331,7 +332,7 @@ void Broker::PublishLocked(const MessagePtr& message, SysTime now,
         std::pair<Session*, SubscriptionOptions>* fallback = nullptr;
         for (std::size_t i = 0; i < n; ++i) {
           auto& member = group.members[(group.next + i) % n];
-          if (!auth_.MayReceive(member.first->identity, m.topic)) continue;
+          if (!auth_.MayReceive(*member.first->identity, m.topic)) continue;
           if (member.first->outlet) {
             group.next = (group.next + i + 1) % n;
             add(member.first, member.second);
@@ -360,7 +361,7 @@ void Broker::PublishLocked(const MessagePtr& message, SysTime now,
   }
   reached += targets.size();
   for (const auto& in : internal_) {
-    if (mqtt::TopicMatches(in->filter, m.topic)) {
+    if (m.topic.starts_with(in->literal_prefix) && mqtt::TopicMatches(in->filter, m.topic)) {
       internal.push_back(in);
       ++reached;
     }
@@ -372,18 +373,18 @@ SubscribeResult Broker::Subscribe(const std::string& client_id, std::uint64_t ge
   SubscribeResult result;
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(client_id);
-  if (it == sessions_.end() || it->second->generation != generation) {
+  if (it == sessions_.end() || it->second.generation != generation) {
     result.reason_codes.assign(subscribe.subscriptions.size(),
                                static_cast<std::uint8_t>(mqtt::ReasonCode::kUnspecifiedError));
     return result;
   }
-  Session& s = *it->second;
+  Session& s = it->second;
   const std::uint32_t id = subscribe.properties.subscription_identifiers.empty()
                                ? 0
                                : subscribe.properties.subscription_identifiers.front();
   for (const mqtt::Subscription& sub : subscribe.subscriptions) {
     auto [plain, group] = SplitShared(sub.filter);
-    if (!auth_.MaySubscribe(s.identity, plain)) {
+    if (!auth_.MaySubscribe(*s.identity, plain)) {
       metrics_.subscribe_denied.Inc();
       result.reason_codes.push_back(static_cast<std::uint8_t>(mqtt::ReasonCode::kNotAuthorized));
       continue;
@@ -400,7 +401,7 @@ SubscribeResult Broker::Subscribe(const std::string& client_id, std::uint64_t ge
     }
     for (const auto& [topic, message] : retained_) {
       if (!mqtt::TopicMatches(plain, topic) || Expired(*message, now)) continue;
-      if (!auth_.MayReceive(s.identity, topic)) continue;
+      if (!auth_.MayReceive(*s.identity, topic)) continue;
       Delivery d{message, MinQos(message->qos, sub.max_qos), true, {}};
       if (id != 0) d.subscription_ids.push_back(id);
       result.retained.push_back(std::move(d));
@@ -416,11 +417,11 @@ std::vector<std::uint8_t> Broker::Unsubscribe(const std::string& client_id,
   std::vector<std::uint8_t> codes;
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(client_id);
-  const bool current = it != sessions_.end() && it->second->generation == generation;
+  const bool current = it != sessions_.end() && it->second.generation == generation;
   for (const std::string& filter : unsubscribe.filters) {
     bool removed = false;
     if (current) {
-      Session& s = *it->second;
+      Session& s = it->second;
       auto [plain, group] = SplitShared(filter);
       removed = trie_.Remove(plain, group, &s);
       s.subscriptions.erase(filter);
@@ -435,14 +436,33 @@ std::vector<std::uint8_t> Broker::Unsubscribe(const std::string& client_id,
 std::uint64_t Broker::AddInternalSubscriber(std::string filter, InternalHandler handler) {
   std::lock_guard lock(mutex_);
   const std::uint64_t id = next_internal_id_++;
-  internal_.push_back(
-      std::make_shared<Internal>(Internal{id, std::move(filter), std::move(handler)}));
+  // "a/b/+/c" -> "a/b"; "a/#" -> "a" (it matches "a" too); "#" -> "".
+  std::string prefix = filter.substr(0, std::min(filter.find_first_of("+#"), filter.size()));
+  if (prefix.size() < filter.size() && !prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  internal_.push_back(std::make_shared<Internal>(
+      Internal{id, std::move(filter), std::move(handler), std::move(prefix)}));
   return id;
 }
 
 void Broker::RemoveInternalSubscriber(std::uint64_t id) {
   std::lock_guard lock(mutex_);
   std::erase_if(internal_, [id](const auto& in) { return in->id == id; });
+}
+
+bool Broker::HasSubscriber(std::string_view topic) {
+  std::lock_guard lock(mutex_);
+  bool found = false;
+  trie_.Match(
+      topic,
+      [&](Session* s, const SubscriptionOptions&) {
+        found = found || auth_.MayReceive(*s->identity, topic);
+      },
+      [&](Trie::SharedGroup& group) {
+        for (const auto& member : group.members) {
+          found = found || auth_.MayReceive(*member.first->identity, topic);
+        }
+      });
+  return found;
 }
 
 std::size_t Broker::PublishFromPlatform(std::string topic, std::string payload, mqtt::QoS qos,
@@ -471,7 +491,7 @@ void Broker::Tick(SysTime now) {
     }
     std::vector<Session*> expired;
     for (auto& [id, s] : sessions_) {
-      if (!s->outlet && s->expires_at && *s->expires_at <= now) expired.push_back(s.get());
+      if (!s.outlet && s.expires_at && *s.expires_at <= now) expired.push_back(&s);
     }
     for (Session* s : expired) RemoveSession(*s);
     if (options_.sys_interval.count() > 0 && (!next_sys_ || now >= *next_sys_)) {
@@ -505,7 +525,7 @@ void Broker::PublishSys(SysTime now, std::vector<MessagePtr>& out) {
     return counters[0]->Value() + counters[1]->Value() + counters[2]->Value();
   };
   std::size_t connected = 0;
-  for (const auto& [id, s] : sessions_) connected += s->outlet != nullptr ? 1 : 0;
+  for (const auto& [id, s] : sessions_) connected += s.outlet != nullptr ? 1 : 0;
   sys("version", options_.version);
   sys("uptime",
       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - *started_).count()) +
@@ -554,20 +574,21 @@ Status Broker::Restore(SysTime now) {
   for (const auto& [client_id, blob] : sessions) {
     SW_ASSIGN_OR_RETURN(StoredSession stored, DecodeSession(blob));
     if (stored.expires_at && *stored.expires_at <= now) continue;
-    auto s = std::make_unique<Session>();
-    s->client_id = stored.identity.client_id;
-    s->identity = std::move(stored.identity);
-    s->generation = s->first_generation = next_generation_++;
-    s->expiry_s = stored.expiry_s;
-    s->expires_at = stored.expires_at;
+    auto identity = std::make_shared<const ClientIdentity>(std::move(stored.identity));
+    if (auto old = sessions_.find(identity->client_id); old != sessions_.end()) {
+      RemoveSession(old->second);
+    }
+    Session& s = sessions_.emplace(identity->client_id, Session{}).first->second;
+    s.identity = std::move(identity);
+    s.generation = s.first_generation = next_generation_++;
+    s.expiry_s = stored.expiry_s;
+    s.expires_at = stored.expires_at;
     for (auto& [filter, options] : stored.subscriptions) {
       auto [plain, group] = SplitShared(filter);
-      trie_.Insert(plain, group, s.get(), options);
-      s->subscriptions[filter] = options;
+      trie_.Insert(plain, group, &s, options);
+      s.subscriptions[filter] = options;
     }
-    s->queue = std::move(stored.queue);
-    const std::string key = s->client_id;
-    sessions_[key] = std::move(s);
+    s.queue = std::move(stored.queue);
   }
   metrics_.sessions.Set(static_cast<std::int64_t>(sessions_.size()));
   metrics_.retained.Set(static_cast<std::int64_t>(retained_.size()));
@@ -581,20 +602,20 @@ Status Broker::SaveSessions(SysTime now) {
   {
     std::lock_guard lock(mutex_);
     for (const auto& [id, s] : sessions_) {
-      if (s->expiry_s == 0) continue;
+      if (s.expiry_s == 0) continue;
       StoredSession stored;
-      stored.identity = s->identity;
-      stored.expiry_s = s->expiry_s;
+      stored.identity = *s.identity;
+      stored.expiry_s = s.expiry_s;
       // A connected session starts its expiry now: the broker is going away.
-      stored.expires_at = s->expires_at;
-      if (s->outlet && s->expiry_s != kNeverExpires) {
-        stored.expires_at = now + std::chrono::seconds(s->expiry_s);
+      stored.expires_at = s.expires_at;
+      if (s.outlet && s.expiry_s != kNeverExpires) {
+        stored.expires_at = now + std::chrono::seconds(s.expiry_s);
       }
-      for (const auto& [filter, options] : s->subscriptions) {
+      for (const auto& [filter, options] : s.subscriptions) {
         stored.subscriptions.emplace_back(filter, options);
       }
-      stored.queue = s->queue;
-      blobs.emplace_back(id, EncodeSession(stored));
+      stored.queue = s.queue;
+      blobs.emplace_back(std::string(id), EncodeSession(stored));
     }
   }
   return store_->ReplaceSessions(blobs);

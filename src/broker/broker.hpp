@@ -63,6 +63,7 @@ struct BrokerMetrics {
   metrics::Gauge& subscriptions;
   metrics::Counter& connections_accepted;
   metrics::Counter& connections_refused;  // at max_connections
+  metrics::Counter& tls_handshake_failures;
   metrics::Counter* messages_in[3];
   metrics::Counter* messages_out[3];
   metrics::Counter& bytes_in;
@@ -90,7 +91,9 @@ struct BrokerOptions {
 };
 
 struct ConnectRequest {
-  ClientIdentity identity;  // identity.client_id is the (possibly assigned) client id
+  // identity->client_id is the (possibly assigned) client id. Shared with the session (the
+  // connection and its session hold one copy); not changed after Connect.
+  std::shared_ptr<const ClientIdentity> identity;
   mqtt::ProtocolVersion version = mqtt::ProtocolVersion::kV5;
   bool clean_start = true;
   std::uint32_t session_expiry_s = 0;  // 3.1.1: 0 when clean, 0xFFFFFFFF otherwise
@@ -144,6 +147,9 @@ class Broker {
   // The in-process platform hook: messages matching `filter` (no ACL) go to `handler`.
   std::uint64_t AddInternalSubscriber(std::string filter, InternalHandler handler);
   void RemoveInternalSubscriber(std::uint64_t id);
+  // Whether a message on `topic` would reach an MQTT session (connected, or persistent and
+  // queueing while offline) that may receive it. Internal subscribers do not count.
+  bool HasSubscriber(std::string_view topic);
   // Publishes as the platform (no ACL, no TCP).
   std::size_t PublishFromPlatform(std::string topic, std::string payload, mqtt::QoS qos,
                                   bool retain, SysTime now);
@@ -160,7 +166,17 @@ class Broker {
   bool HasSession(const std::string& client_id) const;
 
  private:
-  struct Session;
+  struct Session {
+    std::shared_ptr<const ClientIdentity> identity;  // identity->client_id is the map key
+    std::uint64_t generation = 0;
+    std::uint64_t first_generation = 0;  // the generation that created this session
+    Outlet* outlet = nullptr;
+    std::uint32_t expiry_s = 0;
+    std::optional<SysTime> expires_at;  // while offline, unless it never expires
+    std::unique_ptr<mqtt::Will> will;   // a pointer: most sessions have none, a Will is large
+    std::map<std::string, SubscriptionOptions> subscriptions;  // full filter ($share included)
+    std::vector<Delivery> queue;                               // offline QoS 1/2, oldest first
+  };
   struct PendingWill {
     mqtt::Will will;
     std::string client_id;
@@ -175,6 +191,9 @@ class Broker {
   std::size_t PublishUnlocked(const MessagePtr& message, SysTime now, const AckToken& ack);
   void Enqueue(Session& session, Delivery delivery, SysTime now);
   void RemoveSession(Session& session);
+  // Replaces the identity of the session at `it` (same client id) and re-keys it.
+  void SetIdentity(std::unordered_map<std::string_view, Session>::iterator it,
+                   std::shared_ptr<const ClientIdentity> identity);
   void PublishWill(mqtt::Will will, const std::string& client_id, SysTime now,
                    std::vector<MessagePtr>& out);
   void PublishSys(SysTime now, std::vector<MessagePtr>& out);
@@ -185,7 +204,9 @@ class Broker {
   BrokerStore* store_;
 
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+  // Sessions in place (stable addresses: the trie points at them), keyed by a view of their
+  // own identity->client_id; SetIdentity re-keys when the identity object changes.
+  std::unordered_map<std::string_view, Session> sessions_;
   Trie trie_;
   std::map<std::string, MessagePtr, std::less<>> retained_;
   std::map<std::string, PendingWill> pending_wills_;  // by client id
@@ -193,6 +214,9 @@ class Broker {
     std::uint64_t id;
     std::string filter;
     InternalHandler handler;
+    // The filter's levels before its first wildcard: a topic that does not start with them
+    // cannot match (checked before TopicMatches, on every message).
+    std::string literal_prefix;
   };
   std::vector<std::shared_ptr<Internal>> internal_;
   std::uint64_t next_internal_id_ = 1;

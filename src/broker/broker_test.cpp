@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -64,7 +65,9 @@ class BrokerTest : public ::testing::Test {
                         std::uint32_t expiry = 0, std::optional<mqtt::Will> will = {},
                         bool* present = nullptr) {
     ConnectRequest r;
-    r.identity.client_id = id;
+    auto identity = std::make_shared<ClientIdentity>();
+    identity->client_id = id;
+    r.identity = identity;
     r.clean_start = clean;
     r.session_expiry_s = expiry;
     r.will = std::move(will);
@@ -355,11 +358,13 @@ TEST_F(BrokerTest, ExpiredMessagesAreNotDeliveredFromQueuesOrRetained) {
   auto gb = Connect("b", b);
   EXPECT_TRUE(Subscribe("b", gb, "e/#").retained.empty());
   // The expiry interval sent is what is left.
-  auto publish = ToPublish(again.delivered[0], mqtt::ProtocolVersion::kV5, now_);
+  auto publish = ViewOf(again.delivered[0], mqtt::ProtocolVersion::kV5, now_);
   ASSERT_TRUE(publish.has_value());
-  EXPECT_EQ(publish->properties.message_expiry_interval, 490u);
-  auto v3 = ToPublish(again.delivered[0], mqtt::ProtocolVersion::kV311, now_);
-  EXPECT_TRUE(v3->properties.Empty());
+  EXPECT_EQ(publish->message_expiry_interval, 490u);
+  auto v3 = ViewOf(again.delivered[0], mqtt::ProtocolVersion::kV311, now_);
+  ASSERT_TRUE(v3.has_value());
+  EXPECT_FALSE(v3->message_expiry_interval.has_value());
+  EXPECT_EQ(v3->properties, nullptr);
 }
 
 TEST_F(BrokerTest, AclDeniesSubscribeAndFiltersWildcardDeliveries) {
@@ -388,6 +393,24 @@ TEST_F(BrokerTest, PlatformHookReceivesAndPublishesWithoutTcp) {
   broker_.RemoveInternalSubscriber(id);
   Publish("dev/1/telemetry", "t2", QoS::kAtLeastOnce);
   EXPECT_EQ(seen.size(), 1u);
+}
+
+TEST_F(BrokerTest, PlatformHookFiltersMatchLikeSubscriptions) {
+  // Internal filters are checked against their literal prefix first; that must not change
+  // what matches ("a/#" matches "a" itself).
+  std::vector<std::string> seen;
+  for (const char* filter : {"dev/#", "x/+/y", "#", "exact/t"}) {
+    broker_.AddInternalSubscriber(filter, [&seen, filter](const Message& m, const AckToken&) {
+      seen.push_back(std::string(filter) + " " + m.topic);
+    });
+  }
+  for (const char* topic : {"dev", "dev/1", "devx/1", "x/1/y", "x/1/z", "exact/t", "exact/tt"}) {
+    Publish(topic, "p", QoS::kAtMostOnce);
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen, (std::vector<std::string>{"# dev", "# dev/1", "# devx/1", "# exact/t",
+                                            "# exact/tt", "# x/1/y", "# x/1/z", "dev/# dev",
+                                            "dev/# dev/1", "exact/t exact/t", "x/+/y x/1/y"}));
 }
 
 TEST_F(BrokerTest, AckWaitsForTheInternalSubscriberThatKeepsTheToken) {
@@ -441,7 +464,9 @@ TEST(BrokerSys, PublishesStatisticsUnderSys) {
   SysTime now = FromUnixSeconds(1'700'000'000);
   FakeOutlet a;
   ConnectRequest r;
-  r.identity.client_id = "a";
+  auto identity = std::make_shared<ClientIdentity>();
+  identity->client_id = "a";
+  r.identity = identity;
   auto gen = broker.Connect(r, &a, now).generation;
   mqtt::Subscribe s;
   s.packet_id = 1;

@@ -15,12 +15,16 @@ MessagePtr MakeMessage(mqtt::Publish publish, std::string origin, SysTime now) {
   if (in.message_expiry_interval) {
     message->expires_at = now + std::chrono::seconds(*in.message_expiry_interval);
   }
-  mqtt::Properties& out = message->properties;
-  out.payload_format_indicator = in.payload_format_indicator;
-  out.content_type = std::move(in.content_type);
-  out.response_topic = std::move(in.response_topic);
-  out.correlation_data = std::move(in.correlation_data);
-  out.user_properties = std::move(in.user_properties);
+  if (in.payload_format_indicator || in.content_type || in.response_topic || in.correlation_data ||
+      !in.user_properties.empty()) {
+    auto out = std::make_unique<mqtt::Properties>();
+    out->payload_format_indicator = in.payload_format_indicator;
+    out->content_type = std::move(in.content_type);
+    out->response_topic = std::move(in.response_topic);
+    out->correlation_data = std::move(in.correlation_data);
+    out->user_properties = std::move(in.user_properties);
+    message->properties = std::move(out);
+  }
   message->origin = std::move(origin);
   return message;
 }
@@ -29,24 +33,28 @@ bool Expired(const Message& message, SysTime now) {
   return message.expires_at && now >= *message.expires_at;
 }
 
-std::optional<mqtt::Publish> ToPublish(const Delivery& delivery, mqtt::ProtocolVersion version,
-                                       SysTime now) {
+std::optional<mqtt::PublishView> ViewOf(const Delivery& delivery, mqtt::ProtocolVersion version,
+                                        SysTime now) {
   const Message& message = *delivery.message;
   if (Expired(message, now)) return std::nullopt;
-  mqtt::Publish publish;
-  publish.topic = message.topic;
-  publish.payload = message.payload;
-  publish.qos = delivery.qos;
-  publish.retain = delivery.retain;
+  mqtt::PublishView view;
+  view.topic = message.topic;
+  view.payload = message.payload;
+  view.qos = delivery.qos;
+  view.retain = delivery.retain;
   if (version == mqtt::ProtocolVersion::kV5) {
-    publish.properties = message.properties;
+    view.properties = message.properties.get();
     if (message.expires_at) {
       const auto left = std::chrono::ceil<std::chrono::seconds>(*message.expires_at - now);
-      publish.properties.message_expiry_interval = static_cast<std::uint32_t>(left.count());
+      view.message_expiry_interval = static_cast<std::uint32_t>(left.count());
     }
-    publish.properties.subscription_identifiers = delivery.subscription_ids;
+    view.subscription_identifiers = delivery.subscription_ids;
   }
-  return publish;
+  return view;
+}
+
+std::size_t ApproximateSize(const Delivery& delivery) {
+  return delivery.message->topic.size() + delivery.message->payload.size() + 8;
 }
 
 }  // namespace sw::broker

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "protocol/codec.hpp"
 #include "protocol/packets.hpp"
 
 namespace sw::broker {
@@ -25,7 +26,8 @@ struct Message {
   bool retain = false;
   // Forwarded 5.0 properties only: payload format, content type, response topic, correlation
   // data, user properties. Expiry, aliases and subscription identifiers are per delivery.
-  mqtt::Properties properties;
+  // Null when there are none (most messages): a Properties is ~500 bytes.
+  std::unique_ptr<const mqtt::Properties> properties;
   std::optional<SysTime> expires_at;  // from the message expiry interval
   std::string origin;                 // the publisher's client id; empty for the platform
 };
@@ -65,9 +67,13 @@ class AckLatch {
 };
 using AckToken = std::shared_ptr<AckLatch>;
 
-// The PUBLISH to send for `delivery` to a client speaking `version` (packet id unset); nullopt
-// when the message has expired. The expiry interval sent is the time left (5.0, 3.3.2.3.3).
-std::optional<mqtt::Publish> ToPublish(const Delivery& delivery, mqtt::ProtocolVersion version,
-                                       SysTime now);
+// The PUBLISH to send for `delivery` to a client speaking `version` (packet id unset), as a
+// view of the delivery and its message (valid while they are); nullopt when the message has
+// expired. The expiry interval sent is the time left (5.0, 3.3.2.3.3).
+std::optional<mqtt::PublishView> ViewOf(const Delivery& delivery, mqtt::ProtocolVersion version,
+                                        SysTime now);
+
+// About the size of the PUBLISH that `delivery` becomes (for queue byte budgets).
+std::size_t ApproximateSize(const Delivery& delivery);
 
 }  // namespace sw::broker

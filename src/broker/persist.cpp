@@ -91,7 +91,7 @@ std::string EncodeMessage(const Message& message) {
   publish.qos = message.qos;
   publish.retain = message.retain;
   publish.packet_id = message.qos == mqtt::QoS::kAtMostOnce ? 0 : 1;
-  publish.properties = message.properties;
+  if (message.properties) publish.properties = *message.properties;
   std::string packet;
   // Every stored message was decoded from (or built like) a valid PUBLISH.
   if (!mqtt::Encode(publish, mqtt::ProtocolVersion::kV5, packet).ok()) packet.clear();
@@ -122,7 +122,9 @@ Result<MessagePtr> DecodeMessage(std::string_view blob) {
   message->payload = std::move(publish.payload);
   message->qos = publish.qos;
   message->retain = publish.retain;
-  message->properties = std::move(publish.properties);
+  if (!publish.properties.Empty()) {
+    message->properties = std::make_unique<const mqtt::Properties>(std::move(publish.properties));
+  }
   message->expires_at = NoneOrTime(expires);
   return MessagePtr(std::move(message));
 }

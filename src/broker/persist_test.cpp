@@ -24,7 +24,8 @@ TEST(Persist, MessageRoundTripKeepsPropertiesAndExpiry) {
   EXPECT_EQ((*back)->qos, mqtt::QoS::kExactlyOnce);
   EXPECT_TRUE((*back)->retain);
   EXPECT_EQ((*back)->origin, "origin-1");
-  EXPECT_EQ((*back)->properties, m->properties);
+  ASSERT_TRUE((*back)->properties && m->properties);
+  EXPECT_EQ(*(*back)->properties, *m->properties);
   EXPECT_EQ((*back)->expires_at, now + std::chrono::seconds(60));
 }
 

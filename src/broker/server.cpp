@@ -1,11 +1,13 @@
 #include "broker/server.hpp"
 
+#include <openssl/ssl.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <condition_variable>
-#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -21,13 +23,29 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
+// Sockets and timers bound to a concrete io_context executor: smaller objects and smaller
+// pending operations than with the type-erased any_io_executor.
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
+using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                         asio::wait_traits<std::chrono::steady_clock>, Executor>;
+using TlsStream = asio::ssl::stream<Socket&>;
 
 constexpr std::uint32_t kNeverExpires = 0xFFFFFFFF;
 constexpr std::size_t kReadBufferSize = std::size_t{64} * 1024;
+// Deliveries are encoded about this far ahead of the socket (one write's worth).
+constexpr std::size_t kEncodeAhead = std::size_t{64} * 1024;
+// Decrypted bytes a TLS connection reads at a time (into its own buffer: a TLS read completes
+// after other handlers may have run, so the per-thread buffer cannot be shared).
+constexpr std::size_t kTlsReadBufferSize = std::size_t{8} * 1024;
 // Inbound QoS 1/2 publishes a connection may have waiting for the platform before the shell
 // stops reading from it (3.1.1 clients have no receive maximum).
 constexpr std::size_t kMaxPendingAcks = 256;
-constexpr auto kCloseGrace = std::chrono::seconds(5);    // to flush a last packet on close
+constexpr auto kCloseGrace = std::chrono::seconds(5);  // to flush a last packet on close
+// How often each thread looks for connections whose deadline (connect timeout, keep-alive,
+// close grace) passed: one timer per thread instead of one per connection.
+constexpr auto kSweepInterval = std::chrono::milliseconds(250);
 constexpr auto kStalledWrite = std::chrono::seconds(5);  // a write this old: slow consumer
 
 template <class... Ts>
@@ -46,28 +64,46 @@ struct MqttServer::Impl {
         metrics(m),
         clock(c),
         options(std::move(o)),
-        contexts(MakeContexts(std::max(1, options.threads))),
-        acceptor(*contexts.front()),
-        tick_timer(*contexts.front()) {
-    for (auto& ioc : contexts) guards.emplace_back(ioc->get_executor());
-  }
-
-  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
-    std::vector<std::unique_ptr<asio::io_context>> out;
-    out.reserve(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
-    return out;
-  }
-  void StopContexts() {
-    for (auto& ioc : contexts) ioc->stop();
+        workers(MakeWorkers(std::max(1, options.threads))),
+        acceptor(workers.front()->ioc.get_executor()),
+        tls_acceptor(workers.front()->ioc.get_executor()),
+        tick_timer(workers.front()->ioc.get_executor()) {
+    for (auto& w : workers) guards.emplace_back(w->ioc.get_executor());
   }
 
   class Conn;
 
-  void Accept();
-  void OnAccept(error_code ec, tcp::socket socket);
+  // One thread: its io_context, its connections and their deadlines. Everything but
+  // inbox_mutex is touched only on that thread.
+  struct Worker {
+    Worker() : sweep_timer(ioc.get_executor()) {}
+    asio::io_context ioc{1};
+    Timer sweep_timer;
+    std::vector<std::shared_ptr<Conn>> conns;  // owns them; Conn::slot_ is the index
+    std::vector<SysTime> deadlines;            // parallel to conns; max() = none
+    // Guards the inboxes of this thread's connections (filled by other threads).
+    std::mutex inbox_mutex;
+  };
+
+  static std::vector<std::unique_ptr<Worker>> MakeWorkers(int n) {
+    std::vector<std::unique_ptr<Worker>> out;
+    out.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<Worker>());
+    return out;
+  }
+  void StopContexts() {
+    for (auto& w : workers) w->ioc.stop();
+  }
+
+  // Accepts on the TCP listener, or the TLS one.
+  void Accept(bool tls);
+  void OnAccept(error_code ec, Socket socket, Worker& worker, bool tls);
+  // Loads the certificate and key and listens on options.tls_port.
+  Result<std::uint16_t> ListenTls();
   void Tick();
-  void Unregister(Conn* conn);
+  void Sweep(Worker& worker);
+  void Register(Worker& worker, const std::shared_ptr<Conn>& conn);
+  void Unregister(Worker& worker, Conn* conn);
   // Per-IP CONNECT failure window.
   // Counts a CONNECT attempt against the IP's failure budget before it is checked, so that
   // concurrent attempts cannot overshoot the limit; false when the budget is spent.
@@ -80,20 +116,25 @@ struct MqttServer::Impl {
   BrokerMetrics& metrics;
   const Clock& clock;
   ServerOptions options;
+  // Before the workers: it outlives the TLS connections.
+  std::unique_ptr<asio::ssl::context> tls_context;
   // One single-threaded io_context per thread: a connection lives on one of them, so its
   // handlers never run concurrently (no strand needed) and it costs no strand state.
-  std::vector<std::unique_ptr<asio::io_context>> contexts;
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
-  std::size_t next_context = 0;
-  tcp::acceptor acceptor;
-  asio::steady_timer tick_timer;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<asio::executor_work_guard<Executor>> guards;
+  std::size_t next_worker = 0;
+  Acceptor acceptor;
+  Acceptor tls_acceptor;  // open when options.tls_port != 0
+  std::uint16_t bound_tls_port = 0;
+  Timer tick_timer;
   std::vector<std::thread> threads;
   std::atomic<bool> listening{false};
   std::atomic<bool> draining{false};
   std::atomic<std::uint64_t> next_client_number{1};
 
-  std::mutex conns_mutex;
-  std::unordered_map<Conn*, std::shared_ptr<Conn>> conns;
+  // Open connections (each counted from accept to FinishClose); Shutdown waits for zero.
+  std::atomic<std::size_t> connection_count{0};
+  std::mutex done_mutex;
   std::condition_variable done_cv;
 
   struct FailureWindow {
@@ -104,37 +145,65 @@ struct MqttServer::Impl {
   std::unordered_map<std::string, FailureWindow> failures;
 };
 
+// What an idle connection holds is kept small (bench/broker_bench.sh measures it against
+// mosquitto): no read buffer (reads go through a per-thread buffer when the socket is
+// readable), no timer (the thread's sweep checks worker_.deadlines[slot_]), no mutex (its
+// inbox is guarded by the thread's inbox_mutex), no outbox while quiet, the identity shared
+// with the broker's session (src/broker/README.md, "Memory per connection").
 class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public Outlet {
  public:
-  Conn(Impl& server, tcp::socket&& socket)
+  Conn(Impl& server, Worker& worker, Socket&& socket, bool tls)
       : server_(server),
+        worker_(worker),
         socket_(std::move(socket)),
-        timer_(socket_.get_executor()),
-        conn_(MakeOptions(), server.clock.Now()) {
+        conn_(MakeOptions(), server.clock.Now()),
+        identity_(std::make_shared<ClientIdentity>()) {
+    if (tls) tls_ = std::make_unique<Tls>(socket_, *server.tls_context);
     error_code ec;
     auto ep = socket_.remote_endpoint(ec);
-    if (!ec) remote_ip_ = ep.address().to_string();
+    if (!ec) identity_->remote_ip = ep.address().to_string();
     socket_.non_blocking(true, ec);
     socket_.set_option(tcp::no_delay(true), ec);
   }
 
+  // On the connection's thread, once registered. A TLS connection first completes the
+  // handshake (within the connect timeout, like the CONNECT).
   void Start() {
-    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
-      self->ArmTimer();
-      self->WaitRead();
-    });
+    UpdateDeadline();
+    if (!tls_) return WaitRead();
+    tls_->stream.async_handshake(
+        asio::ssl::stream_base::server, [self = shared_from_this()](error_code ec) {
+          if (self->closed_ || self->reading_stopped_) return;
+          if (ec) {
+            self->server_.metrics.tls_handshake_failures.Inc();
+            log::Debug("mqtt tls handshake failed",
+                       {{"ip", self->identity_->remote_ip}, {"error", ec.message()}});
+            return self->Lost();
+          }
+          self->ReadMore();
+        });
   }
+
+  // The thread's sweep: the deadline in worker_.deadlines[slot_] passed.
+  void OnDeadline() {
+    if (closed_) return;
+    if (closing_) return FinishClose();  // the close grace is over
+    Handle(conn_.OnTick(Now()));
+    UpdateDeadline();
+  }
+
+  std::uint32_t slot_ = 0;  // index in worker_.conns / worker_.deadlines
 
   // Outlet: any thread, broker lock held.
   void Deliver(Delivery delivery) override {
-    std::shared_ptr<Conn> self = weak_from_this().lock();
-    if (!self) return;
     {
-      std::lock_guard lock(inbox_mutex_);
+      std::lock_guard lock(worker_.inbox_mutex);
       inbox_.push_back(std::move(delivery));
-      if (drain_posted_) return;
+      if (drain_posted_) return;  // the drain already on its way takes this one too
       drain_posted_ = true;
     }
+    std::shared_ptr<Conn> self = weak_from_this().lock();
+    if (!self) return;
     asio::post(socket_.get_executor(), [self = std::move(self)] { self->DrainInbox(); });
   }
 
@@ -148,16 +217,21 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   // Called from Broker::Disconnect, which this connection calls on its own thread.
   std::vector<Delivery> TakeUnsent() override {
     std::vector<Delivery> out;
-    for (auto& [id, d] : inflight_) out.push_back(std::move(d));
-    inflight_.clear();
-    for (std::size_t i = pending_head_; i < pending_.size(); ++i) {
-      out.push_back(std::move(pending_[i]));
+    if (box_) {
+      Outbox& box = *box_;
+      for (auto& [id, d] : box.inflight) out.push_back(std::move(d));
+      box.inflight = {};
+      for (std::size_t i = box.pending_head; i < box.pending.size(); ++i) {
+        out.push_back(std::move(box.pending[i]));
+      }
+      box.pending = {};
+      box.pending_head = 0;
+      box.pending_bytes = 0;
+      box.pending_acked = 0;
     }
-    pending_.clear();
-    pending_head_ = 0;
-    std::lock_guard lock(inbox_mutex_);
+    std::lock_guard lock(worker_.inbox_mutex);
     for (Delivery& d : inbox_) out.push_back(std::move(d));
-    inbox_.clear();
+    inbox_ = {};
     return out;
   }
 
@@ -187,7 +261,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   SysTime Now() const { return server_.clock.Now(); }
 
   mqtt::ReasonCode FilterPublish(const mqtt::Publish& publish) {
-    if (!server_.auth.MayPublish(identity_, publish.topic)) {
+    if (!server_.auth.MayPublish(*identity_, publish.topic)) {
       server_.metrics.publish_denied.Inc();
       return mqtt::ReasonCode::kNotAuthorized;
     }
@@ -207,6 +281,17 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
 
   // ---- reading ------------------------------------------------------------------------
 
+  void ReadMore() {
+    if (!tls_) return WaitRead();
+    tls_->stream.async_read_some(asio::buffer(tls_->buffer),
+                                 [self = shared_from_this()](error_code ec, std::size_t n) {
+                                   if (self->closed_ || self->reading_stopped_) return;
+                                   if (ec) return self->Lost();
+                                   self->OnData(std::string_view(self->tls_->buffer.data(), n));
+                                 });
+  }
+
+  // TCP: wait until the socket is readable, then read what is there into the thread's buffer.
   void WaitRead() {
     socket_.async_wait(tcp::socket::wait_read,
                        [self = shared_from_this()](error_code ec) { self->OnReadable(ec); });
@@ -219,14 +304,18 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     const std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) return WaitRead();
     if (ec) return Lost();
-    server_.metrics.bytes_in.Inc(n);
-    Handle(conn_.OnBytes(std::string_view(buffer.data(), n), Now()));
+    OnData(std::string_view(buffer.data(), n));
+  }
+
+  void OnData(std::string_view bytes) {
+    server_.metrics.bytes_in.Inc(bytes.size());
+    Handle(conn_.OnBytes(bytes, Now()));
     if (closed_ || reading_stopped_) return;
     if (conn_.PendingAcks() >= kMaxPendingAcks) {
       read_paused_ = true;  // back-pressure: the platform is behind; CompleteAck resumes
       return;
     }
-    WaitRead();
+    ReadMore();
   }
 
   // The peer went away (or the socket failed): the will is due.
@@ -252,14 +341,14 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
                      [&](mqtt::SubscribeReceived& a) { OnSubscribe(a.subscribe); },
                      [&](mqtt::UnsubscribeReceived& a) { OnUnsubscribe(a.unsubscribe); },
                      [&](mqtt::PublishAcknowledged& a) {
-                       inflight_.erase(a.packet_id);
+                       EraseInflight(a.packet_id);
                        Pump();
                      },
                      [&](mqtt::ProtocolViolation& a) {
                        server_.metrics.protocol_errors.Inc();
                        log::Debug("mqtt protocol violation",
-                                  {{"client_id", client_id_},
-                                   {"ip", remote_ip_},
+                                  {{"client_id", ClientId()},
+                                   {"ip", identity_->remote_ip},
                                    {"reason", mqtt::ReasonName(a.reason)},
                                    {"message", a.message}});
                      },
@@ -272,34 +361,33 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
 
   void OnConnect(mqtt::Connect connect) {
     const SysTime now = Now();
-    if (!server_.ReserveConnectAttempt(remote_ip_, now)) {
+    const std::string& ip = identity_->remote_ip;
+    if (!server_.ReserveConnectAttempt(ip, now)) {
       server_.metrics.connect_rate_limited.Inc();
       Handle(conn_.Reject(mqtt::ReasonCode::kConnectionRateExceeded));
       return;
     }
-    identity_.remote_ip = remote_ip_;
-    identity_.client_id = connect.client_id;
-    const mqtt::ReasonCode verdict = server_.auth.Authenticate(connect, identity_);
+    identity_->client_id = connect.client_id;
+    const mqtt::ReasonCode verdict = server_.auth.Authenticate(connect, *identity_);
     if (verdict != mqtt::ReasonCode::kSuccess) {
       server_.metrics.auth_failures.Inc();  // the reserved attempt stays counted
       Handle(conn_.Reject(verdict));
       return;
     }
-    server_.ReleaseConnectAttempt(remote_ip_);
-    if (connect.will && !server_.auth.MayPublish(identity_, connect.will->topic)) {
+    server_.ReleaseConnectAttempt(ip);
+    if (connect.will && !server_.auth.MayPublish(*identity_, connect.will->topic)) {
       server_.metrics.publish_denied.Inc();
       Handle(conn_.Reject(mqtt::ReasonCode::kNotAuthorized));
       return;
     }
     std::string assigned;
-    if (identity_.client_id.empty()) {
+    if (identity_->client_id.empty()) {
       assigned = "sw-auto-" + std::to_string(server_.next_client_number.fetch_add(1));
-      identity_.client_id = assigned;
+      identity_->client_id = assigned;
     }
     version_ = connect.protocol_version;
-    client_id_ = identity_.client_id;
     ConnectRequest request;
-    request.identity = identity_;
+    request.identity = identity_;  // from here on the identity is not changed
     request.version = version_;
     request.clean_start = connect.clean_start;
     if (version_ == mqtt::ProtocolVersion::kV5) {
@@ -312,9 +400,9 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     generation_ = result.generation;
     attached_ = true;
     Handle(conn_.Accept(result.session_present, assigned));
-    server_.auth.Connected(identity_);
-    ArmTimer();  // from the connect timeout to the keep-alive deadline (often sooner)
-    for (Delivery& d : result.queued) pending_.push_back(std::move(d));
+    server_.auth.Connected(*identity_);
+    UpdateDeadline();  // from the connect timeout to the keep-alive deadline (often sooner)
+    for (Delivery& d : result.queued) AddPending(std::move(d));
     Pump();
   }
 
@@ -329,21 +417,19 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
         std::shared_ptr<Conn> self = weak.lock();
         if (!self) return;
         if (std::this_thread::get_id() == owner && self->in_publish_) {
-          self->sync_acks_.emplace_back(id, ok);  // nobody kept it: answered below
+          self->sync_ack_ = ok ? 1 : 0;  // nobody kept it: answered below
           return;
         }
         asio::post(self->socket_.get_executor(), [self, id, ok] { self->CompleteAck(id, ok); });
       });
     }
+    const std::uint16_t id = publish.packet_id;
     in_publish_ = true;
-    server_.broker.Publish(MakeMessage(std::move(publish), client_id_, now), now, ack);
+    sync_ack_ = -1;
+    server_.broker.Publish(MakeMessage(std::move(publish), ClientId(), now), now, ack);
     ack.reset();
     in_publish_ = false;
-    while (!sync_acks_.empty()) {
-      const auto [id, ok] = sync_acks_.front();
-      sync_acks_.erase(sync_acks_.begin());
-      CompleteAck(id, ok);
-    }
+    if (sync_ack_ >= 0) CompleteAck(id, sync_ack_ == 1);
   }
 
   // The platform kept (or failed to keep) inbound message `id`: acknowledge it, and read
@@ -354,12 +440,12 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     if (read_paused_ && conn_.PendingAcks() < kMaxPendingAcks / 2 && !closed_ &&
         !reading_stopped_) {
       read_paused_ = false;
-      WaitRead();
+      ReadMore();
     }
   }
 
   void OnSubscribe(const mqtt::Subscribe& subscribe) {
-    SubscribeResult result = server_.broker.Subscribe(client_id_, generation_, subscribe, Now());
+    SubscribeResult result = server_.broker.Subscribe(ClientId(), generation_, subscribe, Now());
     mqtt::Suback suback;
     suback.packet_id = subscribe.packet_id;
     bool denied = false;
@@ -374,13 +460,13 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     mqtt::Actions out;
     (void)conn_.Send(suback, out);
     Handle(std::move(out));
-    for (Delivery& d : result.retained) pending_.push_back(std::move(d));
+    for (Delivery& d : result.retained) AddPending(std::move(d));
     Pump();
   }
 
   void OnUnsubscribe(const mqtt::Unsubscribe& unsubscribe) {
     std::vector<std::uint8_t> codes =
-        server_.broker.Unsubscribe(client_id_, generation_, unsubscribe);
+        server_.broker.Unsubscribe(ClientId(), generation_, unsubscribe);
     mqtt::Unsuback unsuback;
     unsuback.packet_id = unsubscribe.packet_id;
     if (version_ == mqtt::ProtocolVersion::kV5) unsuback.reason_codes = std::move(codes);
@@ -392,36 +478,60 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   void Detach(bool publish_will) {
     if (!attached_) return;
     attached_ = false;
-    server_.broker.Disconnect(client_id_, generation_, *this,
+    server_.broker.Disconnect(ClientId(), generation_, *this,
                               publish_will && !server_.draining.load(), Now());
-    server_.auth.Disconnected(identity_);
+    server_.auth.Disconnected(*identity_);
   }
 
   // ---- delivering ---------------------------------------------------------------------
 
+  // Everything about sending, allocated while something is queued, being written or in
+  // flight, and released when the connection is quiet again (StartWrite): an idle
+  // connection holds no buffer and no container.
+  struct Outbox {
+    std::string out;                // queued bytes, written after the current write
+    std::string sending;            // the bytes of the write in flight
+    std::vector<Delivery> pending;  // waiting to be encoded, from pending_head on
+    std::size_t pending_head = 0;
+    std::size_t pending_bytes = 0;                             // ApproximateSize of those
+    std::size_t pending_acked = 0;                             // how many of those are QoS 1/2
+    std::vector<std::pair<std::uint16_t, Delivery>> inflight;  // sorted by packet id
+    std::size_t drops_since_write = 0;
+    std::chrono::steady_clock::time_point write_started{};
+
+    bool Quiet() const {
+      return out.empty() && sending.empty() && pending_head == pending.size() && inflight.empty();
+    }
+  };
+
+  Outbox& Box() {
+    if (!box_) box_ = std::make_unique<Outbox>();
+    return *box_;
+  }
+
   void DrainInbox() {
     std::vector<Delivery> batch;
     {
-      std::lock_guard lock(inbox_mutex_);
+      std::lock_guard lock(worker_.inbox_mutex);
       batch.swap(inbox_);
       drain_posted_ = false;
     }
     if (!attached_) return;  // detached meanwhile: TakeUnsent handed them back
+    Outbox& box = Box();
     for (Delivery& d : batch) {
-      // Pump first, so the byte budget reflects what is really waiting for the socket.
-      if (pending_head_ < pending_.size()) Pump();
-      if (d.qos == mqtt::QoS::kAtMostOnce && out_.size() >= server_.options.max_queued_bytes) {
+      if (d.qos == mqtt::QoS::kAtMostOnce &&
+          box.out.size() + box.pending_bytes >= server_.options.max_queued_bytes) {
         server_.metrics.dropped_slow.Inc();
-        ++drops_since_write_;
+        ++box.drops_since_write;
       } else if (d.qos != mqtt::QoS::kAtMostOnce &&
-                 pending_.size() - pending_head_ >= server_.options.max_queued_messages) {
+                 box.pending_acked >= server_.options.max_queued_messages) {
         server_.metrics.dropped_queue.Inc();
-        ++drops_since_write_;
+        ++box.drops_since_write;
       } else {
-        pending_.push_back(std::move(d));
+        AddPending(std::move(d));
       }
-      if (drops_since_write_ > server_.options.max_queued_messages && writing_ &&
-          std::chrono::steady_clock::now() - write_started_ > kStalledWrite) {
+      if (box.drops_since_write > server_.options.max_queued_messages && writing_ &&
+          std::chrono::steady_clock::now() - box.write_started > kStalledWrite) {
         // More than a queue's worth dropped while one write has not finished for seconds:
         // the consumer stopped reading.
         server_.metrics.slow_disconnects.Inc();
@@ -433,81 +543,128 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     StartWrite();
   }
 
-  // Moves pending deliveries onto the wire while the window and the byte budget allow.
+  void AddPending(Delivery d) {
+    Outbox& box = Box();
+    box.pending_bytes += ApproximateSize(d);
+    if (d.qos != mqtt::QoS::kAtMostOnce) ++box.pending_acked;
+    box.pending.push_back(std::move(d));
+  }
+
+  // Encodes pending deliveries into the outbox while the window allows, about kEncodeAhead
+  // bytes ahead of the socket: a backlog waits as deliveries (pointers to shared messages),
+  // not as one ever-growing buffer of copies.
   void Pump() {
-    if (closed_ || !attached_ || conn_.state() != mqtt::Connection::State::kConnected) return;
+    if (!box_ || closed_ || peer_gone_ || !attached_ ||
+        conn_.state() != mqtt::Connection::State::kConnected) {
+      return;
+    }
+    Outbox& box = *box_;
     const SysTime now = Now();
-    while (pending_head_ < pending_.size()) {
-      if (out_.size() >= server_.options.max_queued_bytes) break;
-      Delivery& d = pending_[pending_head_];
+    while (box.pending_head < box.pending.size() && box.out.size() < kEncodeAhead) {
+      Delivery& d = box.pending[box.pending_head];
       if (d.qos != mqtt::QoS::kAtMostOnce &&
           conn_.OutboundInflight() >= server_.options.max_inflight) {
         break;
       }
-      std::optional<mqtt::Publish> publish = ToPublish(d, version_, now);
-      if (!publish) {
+      const std::optional<mqtt::PublishView> view = ViewOf(d, version_, now);
+      if (!view) {
         server_.metrics.dropped_expired.Inc();
-        ++pending_head_;
+        (void)TakePending(box);
         continue;
       }
-      mqtt::Actions out;
-      Result<std::uint16_t> id = conn_.Publish(std::move(*publish), out);
+      Result<std::uint16_t> id = conn_.Publish(*view, box.out);
       if (!id.ok()) {
         if (id.error().code == Errc::kRateLimited) break;  // the client's receive maximum
         server_.metrics.dropped_too_large.Inc();           // above the client's packet size
-        ++pending_head_;
+        (void)TakePending(box);
         continue;
       }
       server_.metrics.messages_out[static_cast<int>(d.qos)]->Inc();
-      if (d.qos != mqtt::QoS::kAtMostOnce) inflight_.emplace(*id, std::move(d));
-      ++pending_head_;
-      for (mqtt::Action& a : out) {
-        if (auto* send = std::get_if<mqtt::SendBytes>(&a)) QueueWrite(send->bytes);
+      Delivery sent = TakePending(box);
+      if (sent.qos != mqtt::QoS::kAtMostOnce) AddInflight(box, *id, std::move(sent));
+    }
+    if (box.pending_head == box.pending.size()) {
+      if (box.pending.capacity() > 16) {
+        std::vector<Delivery>().swap(box.pending);  // a burst is over: give the memory back
+      } else {
+        box.pending.clear();
       }
+      box.pending_head = 0;
+    } else if (box.pending_head > 1024 && box.pending_head * 2 > box.pending.size()) {
+      box.pending.erase(box.pending.begin(),
+                        box.pending.begin() + static_cast<long>(box.pending_head));
+      box.pending_head = 0;
     }
-    if (pending_head_ == pending_.size()) {
-      pending_.clear();
-      pending_head_ = 0;
-    } else if (pending_head_ > 1024 && pending_head_ * 2 > pending_.size()) {
-      pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(pending_head_));
-      pending_head_ = 0;
-    }
+  }
+
+  static Delivery TakePending(Outbox& box) {
+    Delivery& d = box.pending[box.pending_head++];
+    box.pending_bytes -= ApproximateSize(d);
+    if (d.qos != mqtt::QoS::kAtMostOnce) --box.pending_acked;
+    return std::move(d);
+  }
+
+  // ---- outbound QoS 1/2 in flight, by packet id ---------------------------------------
+
+  static void AddInflight(Outbox& box, std::uint16_t id, Delivery d) {
+    auto it = std::lower_bound(box.inflight.begin(), box.inflight.end(), id,
+                               [](const auto& e, std::uint16_t k) { return e.first < k; });
+    box.inflight.emplace(it, id, std::move(d));
+  }
+  void EraseInflight(std::uint16_t id) {
+    if (!box_) return;
+    auto& inflight = box_->inflight;
+    auto it = std::lower_bound(inflight.begin(), inflight.end(), id,
+                               [](const auto& e, std::uint16_t k) { return e.first < k; });
+    if (it != inflight.end() && it->first == id) inflight.erase(it);
+    if (inflight.empty()) std::vector<std::pair<std::uint16_t, Delivery>>().swap(inflight);
   }
 
   // ---- writing ------------------------------------------------------------------------
 
   void QueueWrite(const std::string& bytes) {
     if (closed_ || peer_gone_) return;
-    out_.append(bytes);
+    Box().out.append(bytes);
   }
 
   void StartWrite() {
     if (writing_ || closed_) return;
-    if (out_.empty()) {
-      if (closing_) FinishClose();
+    if (!box_ || box_->out.empty()) {
+      if (closing_) return FinishClose();
+      if (box_ && box_->Quiet()) box_.reset();
       return;
     }
+    Outbox& box = *box_;
     writing_ = true;
-    write_started_ = std::chrono::steady_clock::now();
-    sending_.swap(out_);
-    asio::async_write(
-        socket_, asio::buffer(sending_),
-        [self = shared_from_this()](error_code ec, std::size_t n) { self->OnWrite(ec, n); });
+    box.write_started = std::chrono::steady_clock::now();
+    box.sending.swap(box.out);
+    auto done = [self = shared_from_this()](error_code ec, std::size_t n) { self->OnWrite(ec, n); };
+    if (tls_) {
+      asio::async_write(tls_->stream, asio::buffer(box.sending), std::move(done));
+    } else {
+      asio::async_write(socket_, asio::buffer(box.sending), std::move(done));
+    }
   }
 
   void OnWrite(error_code ec, std::size_t n) {
+    Outbox& box = *box_;  // kept while writing_
     writing_ = false;
-    drops_since_write_ = 0;
+    box.drops_since_write = 0;
     server_.metrics.bytes_out.Inc(n);
-    sending_.clear();
-    if (sending_.capacity() > kReadBufferSize) sending_.shrink_to_fit();
+    box.sending.clear();
     if (closed_) return;
     if (ec) {
       peer_gone_ = true;
-      out_.clear();
+      box.out.clear();
       return Lost();
     }
     Pump();
+    if (box.out.empty()) {
+      // Nothing more to send now: keep no buffer capacity (StartWrite drops the whole
+      // outbox when nothing waits either).
+      std::string().swap(box.sending);
+      std::string().swap(box.out);
+    }
     StartWrite();
   }
 
@@ -518,49 +675,45 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     closing_ = true;
     reading_stopped_ = true;
     Detach(false);  // no-op when the Disconnected action already detached
-    timer_.expires_after(kCloseGrace);
-    timer_.async_wait([self = shared_from_this()](error_code e) {
-      if (!e) self->FinishClose();
-    });
-    if (!writing_ && out_.empty()) FinishClose();
+    if (!writing_ && (!box_ || box_->out.empty())) return FinishClose();
+    worker_.deadlines[slot_] = Now() + kCloseGrace;  // then the sweep closes it regardless
   }
 
   void FinishClose() {
     if (closed_) return;
     closed_ = true;
     error_code ec;
-    timer_.cancel();
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
-    server_.Unregister(this);
+    server_.Unregister(worker_, this);
   }
 
-  // ---- timer --------------------------------------------------------------------------
+  // ---- deadlines ----------------------------------------------------------------------
 
-  void ArmTimer() {
+  // The connect timeout or keep-alive deadline for the thread's sweep; none after close.
+  void UpdateDeadline() {
     if (closed_ || closing_) return;
-    const std::optional<SysTime> deadline = conn_.NextDeadline();
-    if (!deadline) {
-      timer_.cancel();  // e.g. keep alive 0 after CONNECT: drop the connect-timeout wait
-      return;
-    }
-    const auto wait = std::max<SysTime::duration>(*deadline - Now(), SysTime::duration::zero());
-    timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait) +
-                         std::chrono::milliseconds(1));
-    timer_.async_wait([self = shared_from_this()](error_code ec) {
-      if (ec || self->closed_ || self->closing_) return;
-      self->Handle(self->conn_.OnTick(self->Now()));
-      self->ArmTimer();
-    });
+    worker_.deadlines[slot_] = conn_.NextDeadline().value_or(SysTime::max());
   }
+
+  const std::string& ClientId() const { return identity_->client_id; }
+
+  // A TLS connection's stream over socket_ and its read buffer (~40 KiB with OpenSSL's and
+  // Asio's record buffers); null for TCP.
+  struct Tls {
+    Tls(Socket& socket, asio::ssl::context& context) : stream(socket, context) {}
+    TlsStream stream;
+    std::array<char, kTlsReadBufferSize> buffer{};
+  };
 
   Impl& server_;
-  tcp::socket socket_;
-  asio::steady_timer timer_;
+  Worker& worker_;
+  Socket socket_;
+  std::unique_ptr<Tls> tls_;
   mqtt::Connection conn_;
-  std::string remote_ip_;
-  ClientIdentity identity_;
-  std::string client_id_;
+  // Created at accept (remote_ip), completed at CONNECT, then shared with the broker's
+  // session and never changed.
+  std::shared_ptr<ClientIdentity> identity_;
   mqtt::ProtocolVersion version_ = mqtt::ProtocolVersion::kV5;
   std::uint64_t generation_ = 0;
   bool attached_ = false;
@@ -568,71 +721,92 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   bool closing_ = false;
   bool closed_ = false;
   bool reading_stopped_ = false;
-  bool read_paused_ = false;  // too many publishes waiting for their acknowledgement
-  bool in_publish_ = false;   // inside OnPublished's call to Broker::Publish
-  std::vector<std::pair<std::uint16_t, bool>> sync_acks_;
+  bool read_paused_ = false;   // too many publishes waiting for their acknowledgement
+  bool in_publish_ = false;    // inside OnPublished's call to Broker::Publish
+  std::int8_t sync_ack_ = -1;  // the latch answered inside Broker::Publish: 1 ok, 0 failed
   bool peer_gone_ = false;
-  std::size_t drops_since_write_ = 0;
-  std::chrono::steady_clock::time_point write_started_{};
   double rate_tokens_ = 0;
   SysTime rate_updated_{};
+  std::unique_ptr<Outbox> box_;  // null while there is nothing to send
 
-  std::string out_;      // queued bytes, written after the current write
-  std::string sending_;  // the bytes of the write in flight
-  std::vector<Delivery> pending_;
-  std::size_t pending_head_ = 0;
-  std::map<std::uint16_t, Delivery> inflight_;
-
-  std::mutex inbox_mutex_;
-  std::vector<Delivery> inbox_;
-  bool drain_posted_ = false;
+  std::vector<Delivery> inbox_;  // guarded by worker_.inbox_mutex
+  bool drain_posted_ = false;    // guarded by worker_.inbox_mutex
 };
 
-void MqttServer::Impl::Accept() {
-  asio::io_context& target = *contexts[next_context++ % contexts.size()];
-  acceptor.async_accept(
-      target, [this](error_code ec, tcp::socket socket) { OnAccept(ec, std::move(socket)); });
+void MqttServer::Impl::Accept(bool tls) {
+  Worker& target = *workers[next_worker++ % workers.size()];
+  (tls ? tls_acceptor : acceptor)
+      .async_accept(target.ioc.get_executor(), [this, &target, tls](error_code ec, Socket socket) {
+        OnAccept(ec, std::move(socket), target, tls);
+      });
 }
 
-void MqttServer::Impl::OnAccept(error_code ec, tcp::socket socket) {
-  if (draining || !acceptor.is_open()) return;
+void MqttServer::Impl::OnAccept(error_code ec, Socket socket, Worker& worker, bool tls) {
+  if (draining || !(tls ? tls_acceptor : acceptor).is_open()) return;
   if (!ec) {
     metrics.connections_accepted.Inc();
-    bool room = false;
-    {
-      std::lock_guard lock(conns_mutex);
-      room = conns.size() < options.max_connections;
-    }
-    if (!room) {
+    if (connection_count.load() >= options.max_connections) {
       metrics.connections_refused.Inc();
       error_code ignored;
       socket.close(ignored);
     } else {
-      auto conn = std::make_shared<Conn>(*this, std::move(socket));
-      {
-        std::lock_guard lock(conns_mutex);
-        conns.emplace(conn.get(), conn);
-        metrics.connections.Set(static_cast<std::int64_t>(conns.size()));
-      }
-      conn->Start();
+      metrics.connections.Set(static_cast<std::int64_t>(++connection_count));
+      auto conn = std::make_shared<Conn>(*this, worker, std::move(socket), tls);
+      asio::post(worker.ioc, [this, &worker, conn = std::move(conn)] { Register(worker, conn); });
     }
   } else if (ec == asio::error::no_descriptors) {
     log::Warn("mqtt accept: out of file descriptors");
   }
-  Accept();
+  Accept(tls);
 }
 
-void MqttServer::Impl::Unregister(Conn* conn) {
+void MqttServer::Impl::Register(Worker& worker, const std::shared_ptr<Conn>& conn) {
+  conn->slot_ = static_cast<std::uint32_t>(worker.conns.size());
+  worker.deadlines.push_back(SysTime::max());
+  worker.conns.push_back(conn);
+  if (worker.conns.size() == 1) Sweep(worker);  // the first connection starts the sweep
+  conn->Start();
+  if (draining) conn->CloseForShutdown();  // accepted while Shutdown closed the others
+}
+
+void MqttServer::Impl::Unregister(Worker& worker, Conn* conn) {
+  const std::uint32_t slot = conn->slot_;
   // Keep the connection alive until the current handler returns.
-  std::shared_ptr<Conn> keep;
-  std::lock_guard lock(conns_mutex);
-  if (auto it = conns.find(conn); it != conns.end()) {
-    keep = std::move(it->second);
-    conns.erase(it);
+  std::shared_ptr<Conn> keep = std::move(worker.conns[slot]);
+  if (slot + 1 != worker.conns.size()) {
+    worker.conns[slot] = std::move(worker.conns.back());
+    worker.deadlines[slot] = worker.deadlines.back();
+    worker.conns[slot]->slot_ = slot;
   }
-  metrics.connections.Set(static_cast<std::int64_t>(conns.size()));
-  if (conns.empty()) done_cv.notify_all();
-  asio::post(*contexts.front(), [keep = std::move(keep)] {});
+  worker.conns.pop_back();
+  worker.deadlines.pop_back();
+  if (worker.conns.empty()) {
+    // A burst of connections is over: give the slots back.
+    std::vector<std::shared_ptr<Conn>>().swap(worker.conns);
+    std::vector<SysTime>().swap(worker.deadlines);
+  }
+  const std::size_t left = --connection_count;
+  metrics.connections.Set(static_cast<std::int64_t>(left));
+  if (left == 0) {
+    std::lock_guard lock(done_mutex);
+    done_cv.notify_all();
+  }
+  asio::post(worker.ioc, [keep = std::move(keep)] {});
+}
+
+void MqttServer::Impl::Sweep(Worker& worker) {
+  if (worker.conns.empty()) return;  // Register starts it again
+  worker.sweep_timer.expires_after(kSweepInterval);
+  worker.sweep_timer.async_wait([this, &worker](error_code ec) {
+    if (ec) return;
+    const SysTime now = clock.Now();
+    std::vector<std::shared_ptr<Conn>> due;
+    for (std::size_t i = 0; i < worker.deadlines.size(); ++i) {
+      if (worker.deadlines[i] <= now) due.push_back(worker.conns[i]);
+    }
+    for (auto& conn : due) conn->OnDeadline();
+    Sweep(worker);
+  });
 }
 
 void MqttServer::Impl::Tick() {
@@ -680,30 +854,79 @@ MqttServer::~MqttServer() {
   }
 }
 
-Result<std::uint16_t> MqttServer::Listen() {
+namespace {
+
+Result<std::uint16_t> Bind(Acceptor& acceptor, const std::string& address_text,
+                           std::uint16_t port) {
   error_code ec;
-  const auto address = asio::ip::make_address(impl_->options.address, ec);
-  if (ec) return MakeError(Errc::kInvalidArgument, "bad MQTT address " + impl_->options.address);
-  tcp::endpoint ep(address, impl_->options.port);
-  auto& acc = impl_->acceptor;
-  acc.open(ep.protocol(), ec);
-  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acc.bind(ep, ec);
-  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  const auto address = asio::ip::make_address(address_text, ec);
+  if (ec) return MakeError(Errc::kInvalidArgument, "bad MQTT address " + address_text);
+  tcp::endpoint ep(address, port);
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return MakeError(Errc::kUnavailable, "cannot listen on " + impl_->options.address + ":" +
-                                             std::to_string(impl_->options.port) + ": " +
-                                             ec.message());
+    return MakeError(Errc::kUnavailable, "cannot listen on " + address_text + ":" +
+                                             std::to_string(port) + ": " + ec.message());
+  }
+  return acceptor.local_endpoint().port();
+}
+
+}  // namespace
+
+Result<std::uint16_t> MqttServer::Impl::ListenTls() {
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return MakeError(Errc::kInvalidArgument,
+                     "the MQTT TLS listener needs a certificate file and a key file "
+                     "(mqtt.tls_cert_file, mqtt.tls_key_file)");
+  }
+  // TLS 1.2 or newer; the certificate chain and key are PEM files.
+  tls_context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  tls_context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                           asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(tls_context->native_handle(), TLS1_2_VERSION);
+  // Renegotiation is a client-triggered CPU cost and a source of bugs; nothing here needs it.
+  SSL_CTX_set_options(tls_context->native_handle(), SSL_OP_NO_RENEGOTIATION);
+  error_code ec;
+  tls_context->use_certificate_chain_file(options.tls_cert_file, ec);
+  if (ec) {
+    return MakeError(Errc::kInvalidArgument, "cannot load the MQTT TLS certificate " +
+                                                 options.tls_cert_file + ": " + ec.message());
+  }
+  tls_context->use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    return MakeError(Errc::kInvalidArgument,
+                     "cannot load the MQTT TLS key " + options.tls_key_file + ": " + ec.message());
+  }
+  if (SSL_CTX_check_private_key(tls_context->native_handle()) != 1) {
+    return MakeError(Errc::kInvalidArgument, "the MQTT TLS key " + options.tls_key_file +
+                                                 " does not match the certificate");
+  }
+  return Bind(tls_acceptor, options.address, options.tls_port);
+}
+
+Result<std::uint16_t> MqttServer::Listen() {
+  SW_ASSIGN_OR_RETURN(const std::uint16_t port,
+                      Bind(impl_->acceptor, impl_->options.address, impl_->options.port));
+  if (impl_->options.tls_port != 0) {
+    SW_ASSIGN_OR_RETURN(impl_->bound_tls_port, impl_->ListenTls());
   }
   impl_->listening = true;
-  return acc.local_endpoint().port();
+  return port;
+}
+
+std::uint16_t MqttServer::TlsPort() const {
+  return impl_->bound_tls_port;
 }
 
 void MqttServer::Start() {
-  impl_->Accept();
+  impl_->Accept(false);
+  if (impl_->tls_acceptor.is_open()) impl_->Accept(true);
   asio::post(impl_->tick_timer.get_executor(), [this] { impl_->Tick(); });
-  for (std::size_t i = 0; i < impl_->contexts.size(); ++i) {
-    impl_->threads.emplace_back([ioc = impl_->contexts[i].get(), i] {
+  for (std::size_t i = 0; i < impl_->workers.size(); ++i) {
+    impl_->threads.emplace_back([ioc = &impl_->workers[i]->ioc, i] {
       SetThreadName("sw-mqtt-" + std::to_string(i));
       for (;;) {
         try {
@@ -722,17 +945,17 @@ void MqttServer::Shutdown(std::chrono::milliseconds grace) {
   asio::post(impl_->acceptor.get_executor(), [this] {
     error_code ec;
     impl_->acceptor.close(ec);
+    impl_->tls_acceptor.close(ec);
   });
   asio::post(impl_->tick_timer.get_executor(), [this] { impl_->tick_timer.cancel(); });
-  std::vector<std::shared_ptr<Impl::Conn>> live;
-  {
-    std::lock_guard lock(impl_->conns_mutex);
-    for (auto& [ptr, conn] : impl_->conns) live.push_back(conn);
+  for (auto& worker : impl_->workers) {
+    asio::post(worker->ioc, [w = worker.get()] {
+      const std::vector<std::shared_ptr<Impl::Conn>> live = w->conns;
+      for (const auto& c : live) c->CloseForShutdown();
+    });
   }
-  for (auto& c : live) c->CloseForShutdown();
-  live.clear();
-  std::unique_lock lock(impl_->conns_mutex);
-  impl_->done_cv.wait_for(lock, grace, [this] { return impl_->conns.empty(); });
+  std::unique_lock lock(impl_->done_mutex);
+  impl_->done_cv.wait_for(lock, grace, [this] { return impl_->connection_count.load() == 0; });
   lock.unlock();
   impl_->guards.clear();
   impl_->StopContexts();

@@ -1,10 +1,13 @@
 // MqttServer: the Asio shell of the broker. Owns its io_context and thread pool, the TCP
 // listener and one session per connection; the protocol is protocol::Connection (sans-I/O)
-// and the routing is Broker (plain C++).
+// and the routing is Broker (plain C++). Listens on TCP and, optionally, TLS (Asio SSL over
+// OpenSSL; a TLS connection differs only in its handshake and its stream).
 //
-// Per connection: one io_context (one per thread; no strands), reads on readiness into a per-thread
-// buffer (an idle connection holds no read buffer), one write in flight with everything queued
-// meanwhile coalesced into the next, a keep-alive/connect timer driven by Connection::NextDeadline.
+// Per connection: one io_context (one per thread; no strands), reads on readiness into a
+// per-thread buffer (an idle connection holds no read buffer), one write in flight with
+// everything queued meanwhile coalesced into the next, deliveries encoded ~64 KiB ahead of the
+// socket, no timer of its own: each thread sweeps its connections' deadlines
+// (Connection::NextDeadline, the close grace) every 250 ms.
 // Flow control: QoS 1/2 deliveries wait for the in-flight window (min of the client's receive
 // maximum and max_inflight), up to max_queued_messages more, then are dropped (counted); QoS 0
 // is dropped (counted) while more than max_queued_bytes wait for the socket. A client that
@@ -40,6 +43,11 @@ struct ServerOptions {
   std::uint32_t connect_failures_per_minute = 10;       // per IP, then CONNECTs are refused
   std::chrono::seconds connect_timeout{10};
   std::uint16_t topic_alias_maximum = 16;
+  // TLS listener (TLS 1.2+), same connection handling as TCP: on when tls_port != 0, with a
+  // PEM certificate chain and private key.
+  std::uint16_t tls_port = 0;
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class MqttServer {
@@ -48,8 +56,11 @@ class MqttServer {
              ServerOptions options);
   ~MqttServer();
 
-  // Binds and listens; returns the bound port.
+  // Binds and listens (and loads the TLS certificate when tls_port is set); returns the bound
+  // TCP port.
   Result<std::uint16_t> Listen();
+  // The bound TLS port after Listen; 0 when there is no TLS listener.
+  std::uint16_t TlsPort() const;
   // Starts the worker threads (and the broker's one-second tick); returns immediately.
   void Start();
   // Stops accepting and closes every connection (DISCONNECT Server shutting down in 5.0,

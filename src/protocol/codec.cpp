@@ -409,22 +409,8 @@ class BodyEncoder {
     return Properties(c.properties);
   }
 
-  Status operator()(const Publish& p) {
-    SW_TRY(PutQos(p.qos));
-    const bool has_id = p.qos != QoS::kAtMostOnce;
-    if (has_id && p.packet_id == 0) return EncodeError("QoS > 0 PUBLISH needs a packet id");
-    if (!has_id && (p.packet_id != 0 || p.dup)) {
-      return EncodeError("QoS 0 PUBLISH has a packet id or DUP");
-    }
-    out_.first_byte =
-        static_cast<std::uint8_t>(0x30 | (p.dup ? 0x08 : 0) |
-                                  (static_cast<std::uint8_t>(p.qos) << 1) | (p.retain ? 0x01 : 0));
-    SW_TRY(PutString(writer_, p.topic, "topic name"));
-    if (has_id) writer_.U16(p.packet_id);
-    SW_TRY(Properties(p.properties));
-    writer_.Bytes(p.payload);
-    return Ok{};
-  }
+  // PUBLISH goes through EncodePublish (no intermediate body string).
+  Status operator()(const Publish&) { return EncodeError("PUBLISH is encoded by EncodePublish"); }
 
   template <PacketType kType>
   Status operator()(const PublishResponse<kType>& r) {
@@ -533,7 +519,66 @@ class BodyEncoder {
 
 }  // namespace
 
+Status EncodePublish(const PublishView& p, ProtocolVersion version, std::string& out) {
+  SW_TRY(PutQos(p.qos));
+  const bool has_id = p.qos != QoS::kAtMostOnce;
+  if (has_id && p.packet_id == 0) return EncodeError("QoS > 0 PUBLISH needs a packet id");
+  if (!has_id && (p.packet_id != 0 || p.dup)) {
+    return EncodeError("QoS 0 PUBLISH has a packet id or DUP");
+  }
+  SW_TRY(CheckLength(p.topic, "topic name"));
+  const bool extra = p.message_expiry_interval || !p.subscription_identifiers.empty();
+  const bool has_properties = extra || (p.properties != nullptr && !p.properties->Empty());
+  // The property block (5.0): one zero byte when there is none, the usual case.
+  std::string block;
+  if (version == ProtocolVersion::kV5 && has_properties) {
+    Properties merged = p.properties != nullptr ? *p.properties : Properties{};
+    if (p.message_expiry_interval) merged.message_expiry_interval = p.message_expiry_interval;
+    if (!p.subscription_identifiers.empty()) {
+      merged.subscription_identifiers.assign(p.subscription_identifiers.begin(),
+                                             p.subscription_identifiers.end());
+    }
+    SW_TRY(EncodeProperties(merged, block));
+  } else if (version != ProtocolVersion::kV5 && has_properties) {
+    return EncodeError("properties need MQTT 5.0");
+  }
+  const std::size_t properties_size =
+      version == ProtocolVersion::kV5 ? std::max<std::size_t>(block.size(), 1) : 0;
+  const std::size_t body =
+      2 + p.topic.size() + (has_id ? 2 : 0) + properties_size + p.payload.size();
+  if (body > kMaxVarint) {
+    return MakeError(Errc::kPayloadTooLarge, "packet larger than 268435455 bytes",
+                     "MQTT_PACKET_TOO_LARGE");
+  }
+  Writer writer(out);
+  writer.U8(static_cast<std::uint8_t>(
+      0x30 | (p.dup ? 0x08 : 0) | (static_cast<std::uint8_t>(p.qos) << 1) | (p.retain ? 0x01 : 0)));
+  writer.Varint(static_cast<std::uint32_t>(body));
+  writer.LengthPrefixed(p.topic);
+  if (has_id) writer.U16(p.packet_id);
+  if (version == ProtocolVersion::kV5) {
+    if (block.empty()) {
+      writer.U8(0);
+    } else {
+      writer.Bytes(block);
+    }
+  }
+  writer.Bytes(p.payload);
+  return Ok{};
+}
+
 Status Encode(const Packet& packet, ProtocolVersion version, std::string& out) {
+  if (const auto* p = std::get_if<Publish>(&packet)) {
+    PublishView view;
+    view.topic = p->topic;
+    view.payload = p->payload;
+    view.qos = p->qos;
+    view.retain = p->retain;
+    view.dup = p->dup;
+    view.packet_id = p->packet_id;
+    view.properties = &p->properties;
+    return EncodePublish(view, version, out);
+  }
   Encoded encoded;
   SW_TRY(std::visit(BodyEncoder(version, encoded), packet));
   if (encoded.body.size() > kMaxVarint) {

@@ -518,6 +518,49 @@ TEST(Encode, LargePayloadUsesFourByteRemainingLength) {
   EXPECT_EQ(std::get<Publish>(*decoded), p);
 }
 
+TEST(EncodePublish, ViewOverridesExpiryAndSubscriptionIdentifiers) {
+  Properties forwarded;
+  forwarded.content_type = "text/plain";
+  forwarded.message_expiry_interval = 999;      // replaced by the view's
+  forwarded.subscription_identifiers = {1, 2};  // replaced by the view's
+  const std::vector<std::uint32_t> ids = {42};
+  PublishView view;
+  view.topic = "a/b";
+  view.payload = "p";
+  view.qos = QoS::kAtLeastOnce;
+  view.packet_id = 7;
+  view.properties = &forwarded;
+  view.message_expiry_interval = 30;
+  view.subscription_identifiers = ids;
+  std::string bytes;
+  ASSERT_TRUE(EncodePublish(view, kV5, bytes).ok());
+  auto decoded = Decode(bytes, kV5);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  const Publish& p = std::get<Publish>(*decoded);
+  EXPECT_EQ(p.topic, "a/b");
+  EXPECT_EQ(p.payload, "p");
+  EXPECT_EQ(p.packet_id, 7);
+  EXPECT_EQ(p.properties.content_type, "text/plain");
+  EXPECT_EQ(p.properties.message_expiry_interval, 30u);
+  EXPECT_EQ(p.properties.subscription_identifiers, ids);
+}
+
+TEST(EncodePublish, AppendsAndLeavesTheBufferAloneOnFailure) {
+  std::string out = "prefix";
+  PublishView view;
+  view.topic = "t";
+  view.payload = "x";
+  ASSERT_TRUE(EncodePublish(view, kV3, out).ok());
+  EXPECT_EQ(out, "prefix" + Hex("30 04 00 01 74 78"));
+  const std::string before = out;
+  view.message_expiry_interval = 5;  // a 5.0 property on a 3.1.1 connection
+  EXPECT_FALSE(EncodePublish(view, kV3, out).ok());
+  view.message_expiry_interval.reset();
+  view.qos = QoS::kAtLeastOnce;  // without a packet id
+  EXPECT_FALSE(EncodePublish(view, kV5, out).ok());
+  EXPECT_EQ(out, before);
+}
+
 TEST(ReasonCodes, ErrorsCarryTheirReasonCode) {
   const Error e = MqttError(ReasonCode::kPacketTooLarge, "big");
   EXPECT_EQ(e.machine_code, "MQTT_PACKET_TOO_LARGE");

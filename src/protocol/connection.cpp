@@ -33,7 +33,54 @@ std::optional<ProtocolVersion> PeekConnectVersion(std::string_view frame) {
   return std::nullopt;
 }
 
+// Sorted-vector lookups for the connection's small per-packet-id tables.
+template <class Pairs>
+auto FindKey(Pairs& pairs, std::uint16_t key) {
+  auto it = std::lower_bound(pairs.begin(), pairs.end(), key,
+                             [](const auto& p, std::uint16_t k) { return p.first < k; });
+  return it != pairs.end() && it->first == key ? it : pairs.end();
+}
+template <class Pairs, class Value>
+void PutKey(Pairs& pairs, std::uint16_t key, Value value) {
+  auto it = std::lower_bound(pairs.begin(), pairs.end(), key,
+                             [](const auto& p, std::uint16_t k) { return p.first < k; });
+  if (it != pairs.end() && it->first == key) {
+    it->second = std::move(value);
+  } else {
+    pairs.emplace(it, key, std::move(value));
+  }
+}
+bool Contains(const std::vector<std::uint16_t>& ids, std::uint16_t id) {
+  return std::binary_search(ids.begin(), ids.end(), id);
+}
+void Insert(std::vector<std::uint16_t>& ids, std::uint16_t id) {
+  auto it = std::lower_bound(ids.begin(), ids.end(), id);
+  if (it == ids.end() || *it != id) ids.insert(it, id);
+}
+bool Erase(std::vector<std::uint16_t>& ids, std::uint16_t id) {
+  auto it = std::lower_bound(ids.begin(), ids.end(), id);
+  if (it == ids.end() || *it != id) return false;
+  ids.erase(it);
+  return true;
+}
 }  // namespace
+
+Connection::Tables& Connection::T() {
+  if (!tables_) tables_ = std::make_unique<Tables>();
+  return *tables_;
+}
+
+const Connection::Tables& Connection::R() const {
+  static const Tables kNone;
+  return tables_ ? *tables_ : kNone;
+}
+
+void Connection::ReleaseTablesIfEmpty() {
+  if (tables_ && tables_->pending_acks.empty() && tables_->inbound_qos2.empty() &&
+      tables_->topic_aliases.empty() && tables_->outbound.empty()) {
+    tables_.reset();
+  }
+}
 
 Connection::Connection(ConnectionOptions options, SysTime now)
     : options_(std::move(options)),
@@ -44,54 +91,47 @@ Connection::Connection(ConnectionOptions options, SysTime now)
 Actions Connection::OnBytes(std::string_view bytes, SysTime now) {
   Actions out;
   if (state_ == State::kClosed) return out;
-  std::vector<std::string> frames;
-  const Status framed = framer_.Feed(bytes, frames);
-  if (!frames.empty()) last_received_ = now;
-  if (state_ == State::kAwaitingAccept) {
-    for (std::string& frame : frames) {
-      held_bytes_ += frame.size();
-      held_frames_.push_back(std::move(frame));
+  // Room for the actions of the packets in `bytes` (~one per 128 bytes of publishes): growing
+  // the vector would move each action, and a Published is large.
+  out.reserve(std::clamp<std::size_t>(bytes.size() / 128, 1, 64));
+  while (state_ != State::kClosed) {
+    Result<std::string_view> frame = framer_.Next(bytes);
+    if (!frame.ok()) {
+      if (state_ == State::kAwaitingAccept) {
+        // Reported after the caller's Accept, in order with the held packets.
+        if (!held_->error) held_->error = std::make_unique<Error>(frame.error());
+      } else {
+        Violation(ReasonCodeOf(frame.error()), frame.error().message, out);
+      }
+      break;
     }
-    if (!framed.ok() && held_error_.ok()) held_error_ = framed;
-    if (held_bytes_ > options_.max_packet_size) {
-      Violation(ReasonCode::kQuotaExceeded, "too much data before CONNACK", out);
-    }
-    return out;
-  }
-  ProcessFrames(std::move(frames), out);
-  if (!framed.ok() && state_ != State::kClosed) {
-    if (state_ == State::kAwaitingAccept) {
-      held_error_ = framed;
-    } else {
-      Violation(ReasonCodeOf(framed.error()), framed.error().message, out);
-    }
-  }
-  if (state_ == State::kAwaitingAccept && held_bytes_ > options_.max_packet_size) {
-    Violation(ReasonCode::kQuotaExceeded, "too much data before CONNACK", out);
+    if (frame->empty()) break;
+    last_received_ = now;
+    ProcessFrame(*frame, out);
   }
   return out;
 }
 
-void Connection::ProcessFrames(std::vector<std::string> frames, Actions& out) {
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    if (state_ == State::kClosed) return;
-    if (state_ == State::kAwaitingAccept) {
+void Connection::ProcessFrame(std::string_view frame, Actions& out) {
+  switch (state_) {
+    case State::kClosed: return;
+    case State::kAwaitingAccept:
       // Everything after CONNECT waits for the caller's Accept (MQTT-3.1.4-7).
-      held_bytes_ += frames[i].size();
-      held_frames_.push_back(std::move(frames[i]));
-      continue;
-    }
-    if (state_ == State::kAwaitingConnect) {
-      HandleConnect(frames[i], out);
-      continue;
-    }
-    auto decoded = Decode(frames[i], version_);
-    if (!decoded.ok()) {
-      Violation(ReasonCodeOf(decoded.error()), decoded.error().message, out);
+      held_->bytes += frame.size();
+      held_->frames.emplace_back(frame);
+      if (held_->bytes > options_.max_packet_size) {
+        Violation(ReasonCode::kQuotaExceeded, "too much data before CONNACK", out);
+      }
       return;
-    }
-    HandlePacket(std::move(decoded).value(), out);
+    case State::kAwaitingConnect: HandleConnect(frame, out); return;
+    case State::kConnected: break;
   }
+  auto decoded = Decode(frame, version_);
+  if (!decoded.ok()) {
+    Violation(ReasonCodeOf(decoded.error()), decoded.error().message, out);
+    return;
+  }
+  HandlePacket(std::move(decoded).value(), out);
 }
 
 void Connection::HandleConnect(std::string_view frame, Actions& out) {
@@ -125,11 +165,12 @@ void Connection::HandleConnect(std::string_view frame, Actions& out) {
   Connect& connect = std::get<Connect>(*decoded);
   version_ = connect.protocol_version;
   keep_alive_s_ = connect.keep_alive;
-  client_id_ = connect.client_id;
+  client_id_empty_ = connect.client_id.empty();
   connect_had_session_expiry_ = connect.properties.session_expiry_interval.value_or(0) != 0;
   client_receive_maximum_ = connect.properties.receive_maximum.value_or(65'535);
   client_max_packet_size_ = connect.properties.maximum_packet_size.value_or(0);
   state_ = State::kAwaitingAccept;
+  held_ = std::make_unique<Held>();
   out.push_back(ConnectReceived{std::move(connect)});
 }
 
@@ -144,19 +185,16 @@ Actions Connection::Accept(bool session_present, std::string assigned_client_id)
     if (options_.topic_alias_maximum != 0) p.topic_alias_maximum = options_.topic_alias_maximum;
     p.maximum_packet_size =
         static_cast<std::uint32_t>(std::min<std::size_t>(options_.max_packet_size, 268'435'460));
-    if (client_id_.empty() && !assigned_client_id.empty()) {
+    if (client_id_empty_ && !assigned_client_id.empty()) {
       p.assigned_client_identifier = std::move(assigned_client_id);
     }
   }
   state_ = State::kConnected;
   SendPacket(connack, out);
-  std::vector<std::string> held = std::move(held_frames_);
-  held_frames_.clear();
-  held_bytes_ = 0;
-  ProcessFrames(std::move(held), out);
-  const Status held_error = std::exchange(held_error_, Status{});
-  if (!held_error.ok() && state_ == State::kConnected) {
-    Violation(ReasonCodeOf(held_error.error()), held_error.error().message, out);
+  const std::unique_ptr<Held> held = std::move(held_);
+  for (const std::string& frame : held->frames) ProcessFrame(frame, out);
+  if (held->error && state_ == State::kConnected) {
+    Violation(ReasonCodeOf(*held->error), held->error->message, out);
   }
   return out;
 }
@@ -186,7 +224,9 @@ void Connection::HandlePacket(Packet packet, Actions& out) {
       const auto& pubrel = std::get<Pubrel>(packet);
       Pubcomp pubcomp;
       pubcomp.packet_id = pubrel.packet_id;
-      if (inbound_qos2_.erase(pubrel.packet_id) == 0 && v5) {
+      const bool known = Erase(T().inbound_qos2, pubrel.packet_id);
+      ReleaseTablesIfEmpty();
+      if (!known && v5) {
         pubcomp.reason_code = static_cast<std::uint8_t>(ReasonCode::kPacketIdentifierNotFound);
       }
       SendPacket(pubcomp, out);
@@ -194,31 +234,36 @@ void Connection::HandlePacket(Packet packet, Actions& out) {
     }
     case PacketType::kPuback: {
       const auto& puback = std::get<Puback>(packet);
-      auto it = outbound_.find(puback.packet_id);
-      if (it == outbound_.end() || it->second != OutboundStage::kAwaitingPuback) {
+      auto& outbound = T().outbound;
+      auto it = FindKey(outbound, puback.packet_id);
+      if (it == outbound.end() || it->second != OutboundStage::kAwaitingPuback) {
         Violation(ReasonCode::kProtocolError, "PUBACK for an unknown packet id", out);
         return;
       }
-      outbound_.erase(it);
+      outbound.erase(it);
+      ReleaseTablesIfEmpty();
       out.push_back(PublishAcknowledged{puback.packet_id, puback.reason_code});
       return;
     }
     case PacketType::kPubrec: {
       const auto& pubrec = std::get<Pubrec>(packet);
-      auto it = outbound_.find(pubrec.packet_id);
+      auto& outbound = T().outbound;
+      auto it = FindKey(outbound, pubrec.packet_id);
       Pubrel pubrel;
       pubrel.packet_id = pubrec.packet_id;
-      if (it == outbound_.end() || it->second == OutboundStage::kAwaitingPuback) {
+      if (it == outbound.end() || it->second == OutboundStage::kAwaitingPuback) {
         if (!v5) {
           Violation(ReasonCode::kProtocolError, "PUBREC for an unknown packet id", out);
           return;
         }
         pubrel.reason_code = static_cast<std::uint8_t>(ReasonCode::kPacketIdentifierNotFound);
         SendPacket(pubrel, out);
+        ReleaseTablesIfEmpty();
         return;
       }
       if (pubrec.reason_code >= 0x80) {  // the receiver refused it: the flow ends here
-        outbound_.erase(it);
+        outbound.erase(it);
+        ReleaseTablesIfEmpty();
         out.push_back(PublishAcknowledged{pubrec.packet_id, pubrec.reason_code});
         return;
       }
@@ -228,12 +273,14 @@ void Connection::HandlePacket(Packet packet, Actions& out) {
     }
     case PacketType::kPubcomp: {
       const auto& pubcomp = std::get<Pubcomp>(packet);
-      auto it = outbound_.find(pubcomp.packet_id);
-      if (it == outbound_.end() || it->second != OutboundStage::kAwaitingPubcomp) {
+      auto& outbound = T().outbound;
+      auto it = FindKey(outbound, pubcomp.packet_id);
+      if (it == outbound.end() || it->second != OutboundStage::kAwaitingPubcomp) {
         Violation(ReasonCode::kProtocolError, "PUBCOMP for an unknown packet id", out);
         return;
       }
-      outbound_.erase(it);
+      outbound.erase(it);
+      ReleaseTablesIfEmpty();
       out.push_back(PublishAcknowledged{pubcomp.packet_id, pubcomp.reason_code});
       return;
     }
@@ -281,14 +328,15 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
       return;
     }
     if (publish.topic.empty()) {
-      auto it = topic_aliases_.find(alias);
-      if (it == topic_aliases_.end()) {
+      const auto& aliases = R().topic_aliases;
+      auto it = FindKey(aliases, alias);
+      if (it == aliases.end()) {
         Violation(ReasonCode::kProtocolError, "unknown topic alias " + std::to_string(alias), out);
         return;
       }
       publish.topic = it->second;
     } else {
-      topic_aliases_[alias] = publish.topic;
+      PutKey(T().topic_aliases, alias, publish.topic);
     }
     publish.properties.topic_alias.reset();
   }
@@ -305,7 +353,7 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
     case QoS::kAtLeastOnce: {
       Puback puback;
       puback.packet_id = id;
-      if (inbound_qos2_.contains(id)) {
+      if (Contains(R().inbound_qos2, id)) {
         if (version_ != ProtocolVersion::kV5) {
           Violation(ReasonCode::kProtocolError, "QoS 1 PUBLISH reuses a QoS 2 packet id", out);
           return;
@@ -317,7 +365,7 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
       puback.reason_code = ack_code;
       if (options_.manual_acks) {
         if (!refused && !AdmitDeferred(out)) return;
-        pending_acks_.push_back(PendingAck{id, QoS::kAtLeastOnce, ack_code, refused});
+        T().pending_acks.push_back(PendingAck{id, QoS::kAtLeastOnce, ack_code, refused});
         if (refused) {
           FlushAcks(out);
         } else {
@@ -332,24 +380,25 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
     case QoS::kExactlyOnce: {
       Pubrec pubrec;
       pubrec.packet_id = id;
-      if (inbound_qos2_.contains(id)) {
+      if (Contains(R().inbound_qos2, id)) {
         // A re-send: acknowledge again, deliver once (MQTT-4.3.3-9). While its deferred
         // PUBREC is still pending, that PUBREC is the answer.
-        const bool pending = std::any_of(pending_acks_.begin(), pending_acks_.end(),
+        const auto& acks = R().pending_acks;
+        const bool pending = std::any_of(acks.begin(), acks.end(),
                                          [id](const PendingAck& a) { return a.packet_id == id; });
         if (!pending) SendPacket(pubrec, out);
         return;
       }
-      if (inbound_qos2_.size() >= options_.receive_maximum) {
+      if (R().inbound_qos2.size() >= options_.receive_maximum) {
         Violation(ReasonCode::kReceiveMaximumExceeded, "more QoS 2 publishes than allowed", out);
         return;
       }
       pubrec.reason_code = ack_code;
       // A refused QoS 2 flow ends at the PUBREC in 5.0; 3.1.1 completes it and drops the message.
       if (options_.manual_acks && !refused && !AdmitDeferred(out)) return;
-      if (!refused || version_ != ProtocolVersion::kV5) inbound_qos2_.insert(id);
+      if (!refused || version_ != ProtocolVersion::kV5) Insert(T().inbound_qos2, id);
       if (options_.manual_acks) {
-        pending_acks_.push_back(PendingAck{id, QoS::kExactlyOnce, ack_code, refused});
+        T().pending_acks.push_back(PendingAck{id, QoS::kExactlyOnce, ack_code, refused});
         if (refused) {
           FlushAcks(out);
         } else {
@@ -365,7 +414,7 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
 }
 
 bool Connection::AdmitDeferred(Actions& out) {
-  if (version_ == ProtocolVersion::kV5 && pending_acks_.size() >= options_.receive_maximum) {
+  if (version_ == ProtocolVersion::kV5 && PendingAcks() >= options_.receive_maximum) {
     Violation(ReasonCode::kReceiveMaximumExceeded, "more unacknowledged publishes than allowed",
               out);
     return false;
@@ -374,9 +423,11 @@ bool Connection::AdmitDeferred(Actions& out) {
 }
 
 void Connection::FlushAcks(Actions& out) {
-  while (!pending_acks_.empty() && pending_acks_.front().ready) {
-    const PendingAck a = pending_acks_.front();
-    pending_acks_.pop_front();
+  if (!tables_) return;
+  std::vector<PendingAck>& acks = tables_->pending_acks;
+  std::size_t done = 0;
+  while (done < acks.size() && acks[done].ready) {
+    const PendingAck a = acks[done++];
     if (a.qos == QoS::kAtLeastOnce) {
       Puback puback;
       puback.packet_id = a.packet_id;
@@ -389,15 +440,19 @@ void Connection::FlushAcks(Actions& out) {
       SendPacket(pubrec, out);
     }
   }
+  acks.erase(acks.begin(), acks.begin() + static_cast<long>(done));
+  ReleaseTablesIfEmpty();
 }
 
 Actions Connection::Acknowledge(std::uint16_t packet_id, bool ok) {
   Actions out;
   if (state_ != State::kConnected) return out;
-  auto it = std::find_if(
-      pending_acks_.begin(), pending_acks_.end(),
-      [packet_id](const PendingAck& a) { return a.packet_id == packet_id && !a.ready; });
-  if (it == pending_acks_.end()) return out;
+  if (!tables_) return out;
+  auto& acks = tables_->pending_acks;
+  auto it = std::find_if(acks.begin(), acks.end(), [packet_id](const PendingAck& a) {
+    return a.packet_id == packet_id && !a.ready;
+  });
+  if (it == acks.end()) return out;
   if (!ok) {
     out = Close(ReasonCode::kImplementationSpecificError);
     return out;
@@ -407,29 +462,45 @@ Actions Connection::Acknowledge(std::uint16_t packet_id, bool ok) {
   return out;
 }
 
-Result<std::uint16_t> Connection::Publish(mqtt::Publish message, Actions& out) {
+Result<std::uint16_t> Connection::Publish(const mqtt::Publish& message, Actions& out) {
+  PublishView view;
+  view.topic = message.topic;
+  view.payload = message.payload;
+  view.qos = message.qos;
+  view.retain = message.retain;
+  view.properties = &message.properties;
+  std::string bytes;
+  Result<std::uint16_t> id = Publish(view, bytes);
+  if (id.ok()) out.push_back(SendBytes{std::move(bytes)});
+  return id;
+}
+
+Result<std::uint16_t> Connection::Publish(PublishView message, std::string& out) {
   if (state_ != State::kConnected) return MakeError(Errc::kUnavailable, "not connected");
   message.packet_id = 0;
   message.dup = false;
   if (message.qos != QoS::kAtMostOnce) {
-    if (outbound_.size() >= client_receive_maximum_) {
+    if (OutboundInflight() >= client_receive_maximum_) {
       return MakeError(Errc::kRateLimited, "client receive maximum reached");
     }
-    while (outbound_.contains(next_packet_id_) || next_packet_id_ == 0) ++next_packet_id_;
+    const auto& outbound = R().outbound;
+    while (next_packet_id_ == 0 || FindKey(outbound, next_packet_id_) != outbound.end()) {
+      ++next_packet_id_;
+    }
     message.packet_id = next_packet_id_++;
   }
-  std::string bytes;
-  SW_TRY(Encode(message, version_, bytes));
-  if (client_max_packet_size_ != 0 && bytes.size() > client_max_packet_size_) {
+  const std::size_t before = out.size();
+  SW_TRY(EncodePublish(message, version_, out));
+  if (client_max_packet_size_ != 0 && out.size() - before > client_max_packet_size_) {
+    out.resize(before);
     return MqttError(ReasonCode::kPacketTooLarge,
                      "PUBLISH exceeds the client's maximum packet size");
   }
   if (message.qos != QoS::kAtMostOnce) {
-    outbound_[message.packet_id] = message.qos == QoS::kAtLeastOnce
-                                       ? OutboundStage::kAwaitingPuback
-                                       : OutboundStage::kAwaitingPubrec;
+    PutKey(T().outbound, message.packet_id,
+           message.qos == QoS::kAtLeastOnce ? OutboundStage::kAwaitingPuback
+                                            : OutboundStage::kAwaitingPubrec);
   }
-  out.push_back(SendBytes{std::move(bytes)});
   return message.packet_id;
 }
 
@@ -512,7 +583,7 @@ void Connection::Violation(ReasonCode reason, std::string message, Actions& out)
 
 void Connection::Finish(ReasonCode reason, bool publish_will, Actions& out) {
   state_ = State::kClosed;
-  held_frames_.clear();
+  held_.reset();
   out.push_back(Disconnected{reason, publish_will});
   out.emplace_back(std::in_place_type<CloseConnection>);
 }

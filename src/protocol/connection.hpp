@@ -13,11 +13,9 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <map>
+#include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -25,6 +23,7 @@
 
 #include "common/clock.hpp"
 #include "common/result.hpp"
+#include "protocol/codec.hpp"
 #include "protocol/framer.hpp"
 #include "protocol/packets.hpp"
 #include "protocol/reason_code.hpp"
@@ -106,7 +105,11 @@ class Connection {
   // Fails (nothing sent) when not connected, when the client's receive maximum is reached
   // (kRateLimited: queue and retry after PublishAcknowledged) or when the packet exceeds the
   // client's maximum packet size (kPayloadTooLarge).
-  Result<std::uint16_t> Publish(mqtt::Publish message, Actions& out);
+  Result<std::uint16_t> Publish(const mqtt::Publish& message, Actions& out);
+  // The same, appending the bytes to `out` (unchanged on failure) instead of a SendBytes
+  // action: the server's delivery path encodes straight into its write buffer. The view's
+  // packet_id and dup are ignored.
+  Result<std::uint16_t> Publish(PublishView message, std::string& out);
   // Sends a reply such as SUBACK or UNSUBACK. Fails when not connected or unencodable.
   Status Send(const Packet& packet, Actions& out);
   // Server-initiated close: DISCONNECT with `reason` in 5.0, then close.
@@ -116,16 +119,16 @@ class Connection {
   // Unknown ids (the connection was reset) are ignored.
   Actions Acknowledge(std::uint16_t packet_id, bool ok);
   // Inbound publishes accepted but not yet acknowledged (manual_acks).
-  std::size_t PendingAcks() const { return pending_acks_.size(); }
+  std::size_t PendingAcks() const { return tables_ ? tables_->pending_acks.size() : 0; }
 
   State state() const { return state_; }
   ProtocolVersion version() const { return version_; }
-  std::size_t OutboundInflight() const { return outbound_.size(); }
+  std::size_t OutboundInflight() const { return tables_ ? tables_->outbound.size() : 0; }
 
  private:
   enum class OutboundStage { kAwaitingPuback, kAwaitingPubrec, kAwaitingPubcomp };
 
-  void ProcessFrames(std::vector<std::string> frames, Actions& out);
+  void ProcessFrame(std::string_view frame, Actions& out);
   void HandleConnect(std::string_view frame, Actions& out);
   void HandlePacket(Packet packet, Actions& out);
   void HandlePublish(mqtt::Publish publish, Actions& out);
@@ -141,11 +144,15 @@ class Connection {
   SysTime last_received_;
   std::uint16_t keep_alive_s_ = 0;
   bool connect_had_session_expiry_ = false;
-  std::string client_id_;
-  // Frames that arrived after CONNECT while the caller decides; bounded by max_packet_size.
-  std::vector<std::string> held_frames_;
-  std::size_t held_bytes_ = 0;
-  Status held_error_;
+  bool client_id_empty_ = false;  // the CONNECT had no client id (5.0: one is assigned)
+  // What arrived after CONNECT while the caller decides (bounded by max_packet_size); only
+  // between CONNECT and Accept/Reject, so kept off the object.
+  struct Held {
+    std::vector<std::string> frames;
+    std::size_t bytes = 0;
+    std::unique_ptr<Error> error;  // a framing error after those frames
+  };
+  std::unique_ptr<Held> held_;
 
   struct PendingAck {
     std::uint16_t packet_id = 0;
@@ -156,10 +163,19 @@ class Connection {
   void FlushAcks(Actions& out);
   bool AdmitDeferred(Actions& out);
 
-  std::deque<PendingAck> pending_acks_;                 // manual_acks, in arrival order
-  std::set<std::uint16_t> inbound_qos2_;                // PUBREC sent, awaiting PUBREL
-  std::map<std::uint16_t, std::string> topic_aliases_;  // inbound alias -> topic
-  std::map<std::uint16_t, OutboundStage> outbound_;     // in-flight outbound QoS 1/2
+  // The per-packet-id state: small sets and maps as vectors sorted by packet id / alias,
+  // allocated on first use and released when all are empty again, so that an idle connection
+  // holds none of it.
+  struct Tables {
+    std::vector<PendingAck> pending_acks;     // manual_acks, in arrival order
+    std::vector<std::uint16_t> inbound_qos2;  // PUBREC sent, awaiting PUBREL
+    std::vector<std::pair<std::uint16_t, std::string>> topic_aliases;  // inbound alias -> topic
+    std::vector<std::pair<std::uint16_t, OutboundStage>> outbound;     // outbound QoS 1/2 in flight
+  };
+  Tables& T();              // creates them
+  const Tables& R() const;  // or an empty set
+  void ReleaseTablesIfEmpty();
+  std::unique_ptr<Tables> tables_;
   std::uint16_t client_receive_maximum_ = 65'535;
   std::uint32_t client_max_packet_size_ = 0;  // 0 = no limit stated
   std::uint16_t next_packet_id_ = 1;

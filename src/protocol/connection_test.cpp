@@ -501,6 +501,33 @@ TEST(ConnectionOutbound, RespectsClientMaximumPacketSize) {
   EXPECT_EQ(out.size(), 1u);
 }
 
+TEST(ConnectionOutbound, PublishViewAppendsAndRollsBackAboveTheClientsMaximum) {
+  const SysTime now{};
+  Connection conn(ConnectionOptions{}, now);
+  // CONNECT 5.0 with maximum packet size 20.
+  conn.OnBytes(Hex("10 LL 00 04 4D 51 54 54 05 02 00 00 05 27 00 00 00 14 00 01 63"), now);
+  conn.Accept(false);
+  const std::string big(30, 'x');
+  PublishView view;
+  view.topic = "t";
+  view.payload = big;
+  view.qos = QoS::kAtLeastOnce;
+  std::string out = "queued";
+  auto result = conn.Publish(view, out);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(ReasonCodeOf(result.error()), ReasonCode::kPacketTooLarge);
+  EXPECT_EQ(out, "queued");
+  EXPECT_EQ(conn.OutboundInflight(), 0u);
+  view.payload = "small";
+  auto id = conn.Publish(view, out);
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(conn.OutboundInflight(), 1u);
+  auto decoded = Decode(std::string_view(out).substr(6), kV5);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(std::get<Publish>(*decoded).packet_id, *id);
+  EXPECT_EQ(std::get<Publish>(*decoded).payload, "small");
+}
+
 TEST(ConnectionOutbound, PublishBeforeConnectFails) {
   Connection conn(ConnectionOptions{}, SysTime{});
   Actions out;

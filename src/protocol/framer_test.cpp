@@ -100,6 +100,32 @@ TEST(Framer, MalformedRemainingLength) {
   }
 }
 
+TEST(Framer, WholePacketsAreViewsOfTheInputSplitOnesAreAssembled) {
+  const std::string stream = ThreePackets();
+  Framer framer(1024);
+  // The first packet whole, the second cut after 100 bytes.
+  std::string_view first_chunk = std::string_view(stream).substr(0, 2 + 100);
+  auto a = framer.Next(first_chunk);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(*a, Hex("C0 00"));
+  EXPECT_EQ(a->data(), stream.data());  // no copy
+  auto none = framer.Next(first_chunk);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_TRUE(first_chunk.empty());
+  EXPECT_EQ(framer.Buffered(), 100u);
+  std::string_view rest = std::string_view(stream).substr(2 + 100);
+  auto b = framer.Next(rest);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(*b, std::string_view(stream).substr(2, 203));
+  EXPECT_NE(b->data(), stream.data() + 2);  // assembled in the framer
+  auto c = framer.Next(rest);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*c, Hex("40 02 00 01"));
+  EXPECT_EQ(c->data(), stream.data() + 205);
+  EXPECT_EQ(framer.Buffered(), 0u);
+}
+
 TEST(Framer, PacketsBeforeAnErrorAreStillReturned) {
   Framer framer(1024);
   std::vector<std::string> packets;
