@@ -38,6 +38,7 @@ std::set<std::string> RouteKeys() {
   auto& p = **platform;
   http::Router router({p.auth(), p.store(), p.metrics(), p.clock()});
   core::CommandService commands(p.store(), p.store(), p.crypto(), p.clock());
+  core::OutletService outlets(p.store(), p.store(), p.store(), commands, p.ingest(), p.presence());
   http::RegisterApi(router, {p.auth(),
                              p.tenancy(),
                              p.devices(),
@@ -50,7 +51,8 @@ std::set<std::string> RouteKeys() {
                              &p.presence(),
                              &p.clock(),
                              {},
-                             &commands});
+                             &commands,
+                             &outlets});
   std::set<std::string> keys;
   for (const auto& r : router.routes()) keys.insert(r.method + " " + r.pattern);
   return keys;

@@ -53,11 +53,12 @@ void CommandBridge::Stop() {
 }
 
 bool CommandBridge::Reachable(const core::Device& d) const {
-  auto online = [this](core::DeviceId id) {
-    auto state = presence_.Get(id);
-    return state && state->online;
-  };
-  return online(d.id) || (d.parent_id && online(*d.parent_id));
+  // Someone must be subscribed to its command topic (the device, or its gateway for an
+  // outlet; a persistent session counts, the broker queues for it). "Online" is not enough:
+  // a device that polls over HTTP, or a connection that only publishes, would never see an
+  // MQTT delivery, and the command would sit as `sent` until its re-send instead of going to
+  // the long poll at once.
+  return broker_.HasSubscriber("sw/d/" + d.uid + "/cmd");
 }
 
 void CommandBridge::Deliver(const core::Command& c) {

@@ -152,6 +152,9 @@ int Serve(const Args& args, const Env& env) {
   mqtt_options.publish_rate_per_s = static_cast<std::uint32_t>(settings.mqtt_publish_rate_per_s);
   mqtt_options.connect_failures_per_minute =
       static_cast<std::uint32_t>(settings.mqtt_connect_failures_per_minute);
+  mqtt_options.tls_port = static_cast<std::uint16_t>(settings.mqtt_tls_port);
+  mqtt_options.tls_cert_file = settings.mqtt_tls_cert_file;
+  mqtt_options.tls_key_file = settings.mqtt_tls_key_file;
   http::ServerOptions options;
   options.address = settings.http_address;
   options.port = static_cast<std::uint16_t>(settings.http_port);
@@ -179,13 +182,26 @@ int Serve(const Args& args, const Env& env) {
   // Commands to devices: stored, delivered on sw/d/{uid}/cmd with re-sends, results back.
   core::CommandOptions command_options;
   command_options.max_long_polls = std::max(1, static_cast<int>(settings.http_threads) - 1);
+  command_options.per_user_per_minute = static_cast<int>(settings.commands_per_user_per_minute);
   core::CommandService commands(platform->store(), platform->store(), platform->crypto(),
                                 platform->clock(), command_options);
+  core::OutletService outlets(platform->store(), platform->store(), platform->store(), commands,
+                              platform->ingest(), platform->presence());
   ConnectCommandEvents(commands, *live_hub);
   CommandBridge command_bridge(broker, commands, platform->store(), platform->presence(),
                                platform->clock(), platform->metrics());
   command_bridge.Start();
+  // WAL checkpoints run here, never inside a request's commit (a command's delivery waited
+  // for the fsyncs of one every few dozen commands: bench/commands_bench.sh).
+  if (auto s = platform->store().DeferCheckpoints(); !s.ok()) {
+    log::Warn("cannot defer WAL checkpoints", {{"error", s.error().message}});
+  }
   PeriodicJobs jobs;
+  jobs.Add("storage.checkpoint", std::chrono::seconds(1), [&platform] {
+    if (auto s = platform->store().CheckpointPassive(); !s.ok()) {
+      log::Warn("WAL checkpoint failed", {{"error", s.error().message}});
+    }
+  });
   jobs.Add("commands.deliver", std::chrono::seconds(1),
            [&command_bridge] { command_bridge.Tick(); });
   jobs.Add("presence.sweep", std::chrono::seconds(1),
@@ -228,7 +244,7 @@ int Serve(const Args& args, const Env& env) {
                             [&provisioning](const std::string& uid, const std::string& payload) {
                               return provisioning.PublishCredentials(uid, payload);
                             },
-                            &commands});
+                            &commands, &outlets});
   const http::StaticFiles console(settings.http_web_root);
   router.SetFallback([&console](const http::Request& req) { return console.Serve(req); });
   http::HttpServer server(router, platform->metrics(), options);
@@ -243,6 +259,10 @@ int Serve(const Args& args, const Env& env) {
             {{"http", settings.http_address + ":" + std::to_string(*port)},
              {"mqtt", settings.mqtt_address + ":" + std::to_string(*mqtt_port)},
              {"data_dir", settings.data_dir}});
+  if (mqtt.TlsPort() != 0) {
+    log::Info("mqtt tls listening",
+              {{"mqtt_tls", settings.mqtt_address + ":" + std::to_string(mqtt.TlsPort())}});
+  }
   if (!settings.ready_file.empty()) {
     if (auto s = WriteReadyFile(settings.ready_file, *port, *mqtt_port); !s.ok()) {
       log::Error("cannot write ready file", {{"error", s.error().message}});

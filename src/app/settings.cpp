@@ -132,6 +132,12 @@ std::vector<OptionSpec> BuildOptionTable() {
           "Longest a disconnected persistent MQTT session is kept, in seconds"),
       Int("mqtt.sys_interval_s", 10, 0, 3600, &S::mqtt_sys_interval_s,
           "Seconds between $SYS/broker/... statistics updates; 0 = off"),
+      Int("mqtt.tls_port", 0, 0, 65535, &S::mqtt_tls_port,
+          "MQTT over TLS (1.2+) listen port, usually 8883; 0 = no TLS listener"),
+      String("mqtt.tls_cert_file", "", &S::mqtt_tls_cert_file,
+             "PEM certificate chain of the MQTT TLS listener (needed with mqtt.tls_port)"),
+      String("mqtt.tls_key_file", "", &S::mqtt_tls_key_file,
+             "PEM private key of the MQTT TLS listener (needed with mqtt.tls_port)"),
 
       Enum("log.level", "info", {"trace", "debug", "info", "warn", "error"}, &S::log_level,
            "Least severe log level written"),
@@ -177,6 +183,9 @@ std::vector<OptionSpec> BuildOptionTable() {
           "Readings waiting for the database before devices are told to retry"),
       Int("devices.offline_after_s", 60, 5, 86400, &S::devices_offline_after_s,
           "Least silence before a device is shown offline (else 3 report intervals)"),
+
+      Int("commands.per_user_per_minute", 60, 1, 1000000, &S::commands_per_user_per_minute,
+          "Commands a user may issue per minute (a bulk cut counts once)"),
   };
 }
 
@@ -604,6 +613,14 @@ Status ValidateSettings(std::span<const OptionSpec> table, const ParsedOptions& 
                      "http.port and mqtt.port are both " + std::to_string(settings.http_port) +
                          "; the listeners need different ports (0 picks a free one)",
                      "CONFIG_INVALID_VALUE", "mqtt.port");
+  }
+  // (A TLS port without certificate or key files fails at start-up, when they are loaded.)
+  if (settings.mqtt_tls_port != 0 && (settings.mqtt_tls_port == settings.mqtt_port ||
+                                      settings.mqtt_tls_port == settings.http_port)) {
+    return MakeError(Errc::kInvalidArgument,
+                     "mqtt.tls_port " + std::to_string(settings.mqtt_tls_port) +
+                         " is also mqtt.port or http.port; the listeners need different ports",
+                     "CONFIG_INVALID_VALUE", "mqtt.tls_port");
   }
   return Ok{};
 }

@@ -79,6 +79,9 @@ struct Settings {
   std::int64_t mqtt_connect_failures_per_minute = 0;
   std::int64_t mqtt_max_session_expiry_s = 0;
   std::int64_t mqtt_sys_interval_s = 0;
+  std::int64_t mqtt_tls_port = 0;
+  std::string mqtt_tls_cert_file;
+  std::string mqtt_tls_key_file;
 
   std::string log_level;   // trace | debug | info | warn | error
   std::string log_format;  // text | json
@@ -104,6 +107,8 @@ struct Settings {
   std::int64_t telemetry_custom_metric_cap = 0;
   std::int64_t telemetry_max_queued_readings = 0;
   std::int64_t devices_offline_after_s = 0;
+
+  std::int64_t commands_per_user_per_minute = 0;
 
   // Not options: what LoadSettings found besides them.
   std::string config_path;                   // the config file read; empty when none

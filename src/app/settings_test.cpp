@@ -89,6 +89,9 @@ TEST(OptionTableTest, HasEveryKeyOnceInOrder) {
       "mqtt.connect_failures_per_minute",
       "mqtt.max_session_expiry_s",
       "mqtt.sys_interval_s",
+      "mqtt.tls_port",
+      "mqtt.tls_cert_file",
+      "mqtt.tls_key_file",
       "log.level",
       "log.format",
       "auth.jwt_secret",
@@ -109,6 +112,7 @@ TEST(OptionTableTest, HasEveryKeyOnceInOrder) {
       "telemetry.custom_metric_cap",
       "telemetry.max_queued_readings",
       "devices.offline_after_s",
+      "commands.per_user_per_minute",
   };
   EXPECT_EQ(keys, expected);
 }

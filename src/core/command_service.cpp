@@ -77,7 +77,9 @@ std::string Upper(std::string s) {
   return s;
 }
 
-Status ValidateIdempotencyKey(const std::string& key) {
+}  // namespace
+
+Status ValidateIdempotencyKey(std::string_view key) {
   if (key.empty() || key.size() > kMaxIdempotencyKey) {
     return InvalidField("idempotency_key", "must be 1 to 128 characters");
   }
@@ -88,8 +90,6 @@ Status ValidateIdempotencyKey(const std::string& key) {
   }
   return Ok{};
 }
-
-}  // namespace
 
 std::string_view CommandStateName(CommandState state) {
   return kStateNames[static_cast<std::size_t>(state)];
@@ -199,6 +199,12 @@ SysTime CommandService::NextAttempt(int attempts_after, SysTime now) const {
 Result<IssuedCommand> CommandService::Issue(const Principal& p, std::string_view uid,
                                             const CommandRequest& r) {
   SW_ASSIGN_OR_RETURN(Device device, Visible(p, uid, Action::kCommandSend));
+  return IssueTo(p, device, r);
+}
+
+Result<IssuedCommand> CommandService::IssueTo(const Principal& p, const Device& device,
+                                              const CommandRequest& r, Batch* batch) {
+  SW_TRY(Authorize(p, Action::kCommandSend, device.workshop_id));
   SW_ASSIGN_OR_RETURN(ValidatedCommand v, ValidateCommand(device.kind, r.name, r.params));
   if (v.configuration) SW_TRY(Authorize(p, Action::kCommandConfigure, device.workshop_id));
   if (r.expires_in_s && (*r.expires_in_s < 1 || *r.expires_in_s > options_.max_expiry.count())) {
@@ -221,9 +227,12 @@ Result<IssuedCommand> CommandService::Issue(const Principal& p, std::string_view
   if (auto why = IngestBlockedReason(device, now)) {
     return MakeError(Errc::kConflict, "the device cannot take commands: " + *why, Upper(*why));
   }
-  if (!rate_.Allow("command:" + std::to_string(p.user_id.value), now)) {
-    return MakeError(Errc::kRateLimited, "too many commands; try again in a minute",
-                     "COMMAND_RATE_LIMITED");
+  if (!batch || !batch->charged) {
+    if (!rate_.Allow("command:" + std::to_string(p.user_id.value), now)) {
+      return MakeError(Errc::kRateLimited, "too many commands; try again in a minute",
+                       "COMMAND_RATE_LIMITED");
+    }
+    if (batch) batch->charged = true;
   }
   Command c;
   c.id = crypto_.RandomToken(16);
@@ -247,6 +256,10 @@ Result<IssuedCommand> CommandService::Issue(const Principal& p, std::string_view
     }
     wait_cv_.notify_all();
     Notify(created.first, created.first.transitions.front());
+    // A listener may have delivered it already (CommandBridge): answer with what is true now.
+    if (auto now_stored = commands_.GetCommand(Scope::All(), created.first.id); now_stored.ok()) {
+      created.first = std::move(now_stored).value();
+    }
   }
   return IssuedCommand{std::move(created.first), created.second};
 }

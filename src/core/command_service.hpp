@@ -76,6 +76,8 @@ struct IssuedCommand {
 inline constexpr std::size_t kMaxIdempotencyKey = 128;
 inline constexpr std::size_t kMaxResultDetail = 500;
 
+// 1 to 128 printable ASCII characters without spaces.
+Status ValidateIdempotencyKey(std::string_view key);
 // Checks name and params for `kind` (unknown names or params refused).
 Result<ValidatedCommand> ValidateCommand(DeviceKind kind, std::string_view name,
                                          const CommandParams& params);
@@ -96,8 +98,18 @@ class CommandService {
   void AddListener(Listener l) { listeners_.push_back(std::move(l)); }
   const CommandOptions& options() const { return options_; }
 
+  // Several commands issued by one request (a bulk cut): the per-user rate limit counts the
+  // request once, when its first command is about to be created.
+  struct Batch {
+    bool charged = false;
+  };
+
   // ---- users ----
   Result<IssuedCommand> Issue(const Principal& p, std::string_view uid, const CommandRequest& r);
+  // Issue for a device the caller has already looked up within its Scope (the permission
+  // table is still applied). With a `batch`, the rate limit is charged once per batch.
+  Result<IssuedCommand> IssueTo(const Principal& p, const Device& device, const CommandRequest& r,
+                                Batch* batch = nullptr);
   Result<Page<Command>> List(const Principal& p, std::string_view uid, PageRequest page);
   Result<Command> Get(const Principal& p, std::string_view id);
   // Queued commands only (Conflict COMMAND_NOT_QUEUED otherwise).

@@ -6,155 +6,16 @@
 #include <map>
 #include <mutex>
 
+#include "core/test_fakes.hpp"
+
 namespace sw::core {
 namespace {
 
 using namespace std::chrono_literals;
 
-// In-memory ports: just enough of the registry, and the CommandStore contract.
-class FakeDevices final : public DeviceStore {
- public:
-  Result<Device> CreateDevice(const Scope&, const Device& d) override {
-    devices_[d.uid] = d;
-    return d;
-  }
-  Result<Device> GetDevice(const Scope& scope, std::string_view uid) override {
-    auto it = devices_.find(std::string(uid));
-    if (it == devices_.end() || !scope.Allows(it->second.workshop_id)) {
-      return MakeError(Errc::kNotFound, "device not found", "NOT_FOUND");
-    }
-    return it->second;
-  }
-  Result<Page<Device>> ListDevices(const Scope&, WorkshopId, const DeviceFilter&,
-                                   PageRequest) override {
-    return Page<Device>{};
-  }
-  Result<Device> UpdateDevice(const Scope&, const Device& d) override { return d; }
-  Status DeleteDevice(const Scope&, DeviceId, bool) override { return Ok{}; }
-  Status SavePresence(const std::vector<PresenceRecord>&) override { return Ok{}; }
-
-  std::map<std::string, Device> devices_;
-};
-
-class FakeCrypto final : public Crypto {
- public:
-  Result<std::string> HashPassword(std::string_view p) override { return std::string(p); }
-  bool VerifyPassword(std::string_view h, std::string_view p) override { return h == p; }
-  std::string RandomToken(std::size_t) override { return "cmd-" + std::to_string(++n_); }
-  std::string RandomBytes(std::size_t n) override { return std::string(n, 'x'); }
-  std::string Sha256Hex(std::string_view d) override { return std::string(d); }
-
- private:
-  int n_ = 0;
-};
-
-class MemoryCommands final : public CommandStore {
- public:
-  Result<std::pair<Command, bool>> CreateCommand(const Command& c, int max_open) override {
-    if (c.idempotency_key && c.issued_by) {
-      auto found = Find(*c.issued_by, c.device_id, *c.idempotency_key);
-      if (found) return std::pair{*found, false};
-    }
-    const auto open = std::count_if(order_.begin(), order_.end(), [&](const std::string& id) {
-      return commands_[id].device_id == c.device_id && IsOpen(commands_[id].state);
-    });
-    if (open >= max_open) return MakeError(Errc::kConflict, "full", "COMMAND_QUEUE_FULL");
-    Command stored = c;
-    stored.state = CommandState::kQueued;
-    commands_[c.id] = stored;
-    order_.push_back(c.id);
-    return std::pair{stored, true};
-  }
-  Result<std::optional<Command>> FindByIdempotencyKey(UserId issuer, DeviceId device,
-                                                      std::string_view key) override {
-    return Find(issuer, device, key);
-  }
-  Result<Command> GetCommand(const Scope& scope, std::string_view id) override {
-    auto it = commands_.find(std::string(id));
-    if (it == commands_.end() || !scope.Allows(it->second.workshop_id)) {
-      return MakeError(Errc::kNotFound, "command not found", "NOT_FOUND");
-    }
-    return it->second;
-  }
-  Result<Page<Command>> ListCommands(const Scope& scope, DeviceId device,
-                                     PageRequest page) override {
-    Page<Command> out;
-    for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
-      const Command& c = commands_[*it];
-      if (c.device_id == device && scope.Allows(c.workshop_id)) out.items.push_back(c);
-    }
-    out.total = static_cast<std::int64_t>(out.items.size());
-    out.request = page;
-    return out;
-  }
-  Result<std::vector<Command>> ListDueCommands(std::optional<DeviceId> device, SysTime now,
-                                               int limit) override {
-    std::vector<Command> out;
-    for (const auto& id : order_) {
-      const Command& c = commands_[id];
-      if (device && c.device_id != *device) continue;
-      if (Due(c, now) && static_cast<int>(out.size()) < limit) out.push_back(c);
-    }
-    return out;
-  }
-  Result<bool> MarkCommandSent(std::string_view id, SysTime now, SysTime next) override {
-    Command& c = commands_[std::string(id)];
-    if (!Due(c, now)) return false;
-    c.state = CommandState::kSent;
-    ++c.attempts;
-    if (!c.sent_at) c.sent_at = now;
-    c.next_attempt_at = next;
-    c.transitions.push_back({CommandState::kSent, now, "attempt " + std::to_string(c.attempts)});
-    return true;
-  }
-  Result<std::optional<Command>> FinishCommand(std::string_view id,
-                                               const std::vector<CommandState>& from,
-                                               const CommandOutcome& o) override {
-    Command& c = commands_[std::string(id)];
-    if (std::find(from.begin(), from.end(), c.state) == from.end()) {
-      return std::optional<Command>{};
-    }
-    c.state = o.state;
-    c.finished_at = o.at;
-    c.result_detail = o.detail;
-    c.verified = o.verified;
-    c.measured_ma = o.measured_ma;
-    c.transitions.push_back({o.state, o.at, o.detail});
-    return std::optional<Command>(c);
-  }
-  Status AppendCommandTransition(std::string_view id, const CommandTransition& t) override {
-    commands_[std::string(id)].transitions.push_back(t);
-    return Ok{};
-  }
-  Result<std::vector<Command>> ExpireCommands(SysTime now, int) override {
-    std::vector<Command> out;
-    for (const auto& id : order_) {
-      Command& c = commands_[id];
-      if (IsOpen(c.state) && c.expires_at <= now) {
-        c.state = CommandState::kExpired;
-        c.finished_at = now;
-        c.transitions.push_back({CommandState::kExpired, now, "expired"});
-        out.push_back(c);
-      }
-    }
-    return out;
-  }
-
- private:
-  static bool Due(const Command& c, SysTime now) {
-    return IsOpen(c.state) && c.expires_at > now &&
-           (c.state == CommandState::kQueued || (c.next_attempt_at && *c.next_attempt_at <= now));
-  }
-  std::optional<Command> Find(UserId issuer, DeviceId device, std::string_view key) {
-    for (auto& [id, c] : commands_) {
-      if (c.issued_by == issuer && c.device_id == device && c.idempotency_key == key) return c;
-    }
-    return std::nullopt;
-  }
-
-  std::map<std::string, Command> commands_;
-  std::vector<std::string> order_;
-};
+using fakes::FakeCrypto;
+using fakes::FakeDevices;
+using fakes::MemoryCommands;
 
 constexpr WorkshopId kA{1};
 constexpr WorkshopId kB{2};
@@ -435,6 +296,20 @@ TEST_F(CommandServiceTest, CancelOnlyWhileQueued) {
   EXPECT_EQ(service_->Get(User(Role::kOwner, kB), sent->id).error().code, Errc::kNotFound);
   EXPECT_NE(std::find(heard_.begin(), heard_.end(), queued->command.id + ":cancelled"),
             heard_.end());
+}
+
+// The MQTT bridge delivers a new command from inside Issue (a listener): the answer says so.
+TEST_F(CommandServiceTest, IssueAnswersWithTheStateAfterImmediateDelivery) {
+  AddDevice("OUT-1", DeviceKind::kOutlet);
+  service_->AddListener([this](const Command& c, const CommandTransition& t) {
+    if (t.state == CommandState::kQueued) {
+      ASSERT_TRUE(*service_->MarkSent(c));
+    }
+  });
+  auto issued = service_->Issue(User(Role::kStaff), "OUT-1", Relay("a", true));
+  ASSERT_TRUE(issued.ok());
+  EXPECT_EQ(issued->command.state, CommandState::kSent);
+  EXPECT_EQ(issued->command.attempts, 1);
 }
 
 TEST_F(CommandServiceTest, GatewayClaimsAndAnswersForItsOutlets) {

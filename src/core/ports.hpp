@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -92,6 +93,7 @@ struct DeviceFilter {
   std::optional<DeviceKind> kind;
   std::optional<DeviceStatus> status;
   std::optional<PitId> pit_id;
+  std::optional<DeviceId> parent_id;  // a gateway's outlets
 };
 
 class DeviceStore {
@@ -182,6 +184,10 @@ class CommandStore {
   virtual Status AppendCommandTransition(std::string_view id, const CommandTransition& t) = 0;
   // Open commands with expires_at <= now become expired (transition recorded); returned.
   virtual Result<std::vector<Command>> ExpireCommands(SysTime now, int limit) = 0;
+  // What the socket view of outlets needs (OutletService): per device, every open `relay` and
+  // `cut` command and the `recent` last succeeded ones (by finish time), without transitions.
+  virtual Result<std::vector<Command>> ListSocketCommands(std::span<const DeviceId> devices,
+                                                          int recent) = 0;
 };
 
 // Everything the core reads and writes, as one bundle of references.

@@ -11,6 +11,7 @@
 #include "core/command_service.hpp"
 #include "core/device_service.hpp"
 #include "core/ingest.hpp"
+#include "core/outlet_service.hpp"
 #include "core/presence.hpp"
 #include "core/telemetry_service.hpp"
 #include "core/tenancy_service.hpp"
@@ -36,6 +37,8 @@ struct ApiDeps {
       publish_provisioning = {};
   // Commands to devices (issue 7); unset: the command routes are not registered.
   core::CommandService* commands = nullptr;
+  // Outlets' sockets and bulk cut (issue 7); unset: those routes are not registered.
+  core::OutletService* outlets = nullptr;
 };
 
 void RegisterSystemRoutes(Router& router, const ApiDeps& deps);
@@ -48,6 +51,8 @@ void RegisterTelemetryRoutes(Router& router, const ApiDeps& deps);
 void RegisterProvisioningRoutes(Router& router, const ApiDeps& deps);
 // Commands (users) and the device command API (polling devices); needs commands.
 void RegisterCommandRoutes(Router& router, const ApiDeps& deps);
+// Socket view and bulk cut; needs outlets.
+void RegisterOutletRoutes(Router& router, const ApiDeps& deps);
 
 inline void RegisterApi(Router& router, const ApiDeps& deps) {
   RegisterSystemRoutes(router, deps);
@@ -59,6 +64,7 @@ inline void RegisterApi(Router& router, const ApiDeps& deps) {
     RegisterTelemetryRoutes(router, deps);
   }
   if (deps.commands) RegisterCommandRoutes(router, deps);
+  if (deps.outlets) RegisterOutletRoutes(router, deps);
 }
 
 }  // namespace sw::http

@@ -152,19 +152,40 @@ std::string EncodeCommandMessage(const core::Command& c) {
   return json::serialize(CommandMessage(c));
 }
 
-Result<core::CommandResult> DecodeCommandResult(std::string_view payload) {
-  SW_ASSIGN_OR_RETURN(auto body, Body::Parse(payload, {"id", "ok", "detail", "current_ma", "ts"}));
+namespace {
+
+// ok, detail and current_ma: the part of a result both transports share.
+Result<core::CommandResult> ReadResultFields(const Body& body) {
   core::CommandResult r;
-  SW_ASSIGN_OR_RETURN(r.id, body.RequiredString("id"));
   SW_ASSIGN_OR_RETURN(auto ok, body.Bool("ok"));
   if (!ok) return InvalidField("ok", "required");
   r.ok = *ok;
   SW_ASSIGN_OR_RETURN(auto detail, body.String("detail"));
   r.detail = detail.value_or("");
   SW_ASSIGN_OR_RETURN(r.current_ma, body.Int("current_ma"));
-  if (r.current_ma && (*r.current_ma < 0 || *r.current_ma > 1'000'000)) {
+  if (r.current_ma && (*r.current_ma < 0 || *r.current_ma > kMaxResultCurrentMa)) {
     return InvalidField("current_ma", "must be between 0 and 1000000");
   }
+  return r;
+}
+
+}  // namespace
+
+Result<core::CommandResult> DecodeCommandResult(std::string_view payload) {
+  SW_ASSIGN_OR_RETURN(auto body, Body::Parse(payload, {"id", "ok", "detail", "current_ma", "ts"}));
+  SW_ASSIGN_OR_RETURN(auto id, body.RequiredString("id"));
+  if (id.empty() || id.size() > kMaxCommandIdLength) {
+    return InvalidField("id", "must be 1 to 64 characters");
+  }
+  SW_ASSIGN_OR_RETURN(core::CommandResult r, ReadResultFields(body));
+  r.id = std::move(id);
+  return r;
+}
+
+Result<core::CommandResult> DecodeCommandResultBody(std::string_view id, std::string_view body) {
+  SW_ASSIGN_OR_RETURN(auto parsed, Body::Parse(body, {"ok", "detail", "current_ma"}));
+  SW_ASSIGN_OR_RETURN(core::CommandResult r, ReadResultFields(parsed));
+  r.id = std::string(id);
   return r;
 }
 
@@ -249,18 +270,7 @@ void RegisterCommandRoutes(Router& router, const ApiDeps& deps) {
              Access::kPublic, [&svc, &devices, presence, clock](Call& call) {
                SW_HTTP_TRY(auto device, AuthenticateDevice(call.req, devices));
                if (presence && clock) presence->Seen(device, clock->Now());
-               SW_HTTP_TRY(auto body, Body::Parse(call.req.body, {"ok", "detail", "current_ma"}));
-               core::CommandResult r;
-               r.id = call.Param("id");
-               SW_HTTP_TRY(auto ok, body.Bool("ok"));
-               if (!ok) return Failure(InvalidField("ok", "required"));
-               r.ok = *ok;
-               SW_HTTP_TRY(auto detail, body.String("detail"));
-               r.detail = detail.value_or("");
-               SW_HTTP_TRY(r.current_ma, body.Int("current_ma"));
-               if (r.current_ma && (*r.current_ma < 0 || *r.current_ma > 1'000'000)) {
-                 return Failure(InvalidField("current_ma", "must be between 0 and 1000000"));
-               }
+               SW_HTTP_TRY(auto r, DecodeCommandResultBody(call.Param("id"), call.req.body));
                SW_HTTP_TRY(auto c, svc.ApplyResult(device, r));
                const json::object data = CommandToJson(c);
                call.Audit("command.result", "command", c.id, c.workshop_id, {},

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -21,7 +22,13 @@ boost::json::object CommandEventJson(const core::Command& c, const core::Command
 // {"id", "name", "params", "expires_at": unix ms}
 boost::json::object CommandMessage(const core::Command& c);
 std::string EncodeCommandMessage(const core::Command& c);
-// {"id": string, "ok": bool, "detail"?: string, "current_ma"?: integer}; other fields refused.
+inline constexpr std::int64_t kMaxResultCurrentMa = 1'000'000;
+inline constexpr std::size_t kMaxCommandIdLength = 64;
+
+// The device's result on sw/d/{uid}/cmd/result: {"id": string of 1..64, "ok": bool,
+// "detail"?: string, "current_ma"?: integer 0..1000000, "ts"?: any}; other fields refused.
 Result<core::CommandResult> DecodeCommandResult(std::string_view payload);
+// The body of POST /api/v1/device/commands/{id}/result: the same without "id" and "ts".
+Result<core::CommandResult> DecodeCommandResultBody(std::string_view id, std::string_view body);
 
 }  // namespace sw::http

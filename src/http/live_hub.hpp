@@ -69,8 +69,8 @@ struct LiveHubOptions {
   // A subscriber's queue is bounded by both: about a second of a busy workshop's events, so
   // a browser that pauses (garbage collection, a background tab) catches up instead of
   // being dropped, while one that stays behind is closed (4408) before it costs much memory.
-  std::size_t queue_limit = 20'000;                 // serialised messages per subscriber
-  std::size_t queue_limit_bytes = 4 * 1024 * 1024;  // their total size
+  std::size_t queue_limit = 20'000;                      // serialised messages per subscriber
+  std::size_t queue_limit_bytes = std::size_t{4} << 20;  // their total size (4 MiB)
   Millis telemetry_window{250};          // at most one telemetry event per device per window
   std::size_t max_subscriptions = 1000;  // per subscriber, all kinds together
 };

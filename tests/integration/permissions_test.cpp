@@ -115,8 +115,9 @@ class World {
   static ServerOptions Options() {
     ServerOptions o;
     // The matrix makes a few hundred requests as the admin: keep the limits out of the way.
-    o.extra_args = {"--api-rate-limit-per-minute", "1000000", "--auth-login-rate-per-minute",
-                    "100000"};
+    o.extra_args = {"--api-rate-limit-per-minute",    "1000000",
+                    "--auth-login-rate-per-minute",   "100000",
+                    "--commands-per-user-per-minute", "100000"};
     return o;
   }
 
@@ -177,6 +178,21 @@ class World {
                       Serialize({{"uid", uid}, {"kind", "sensor_node"}, {"name", uid}})),
             201, "create device " + uid);
     return uid;
+  }
+
+  // A new gateway with one outlet as the admin; returns {gateway uid, outlet uid}.
+  std::pair<std::string, std::string> CreateGateway(std::int64_t workshop, bool marked) {
+    const std::string uid = Name(marked, "perm-gw");
+    const std::string path = "/api/v1/workshops/" + std::to_string(workshop) + "/devices";
+    Require(AdminCall("POST", path, Serialize({{"uid", uid}, {"kind", "gateway"}})), 201,
+            "create gateway " + uid);
+    auto r = Require(AdminCall("POST", path,
+                               Serialize({{"kind", "outlet"},
+                                          {"parent_uid", uid},
+                                          {"radio_address", 1},
+                                          {"name", Name(marked, "perm-outlet")}})),
+                     201, "create outlet of " + uid);
+    return {uid, std::string(r.Json().at("data").at("device").at("uid").as_string())};
   }
 
   // A queued `identify` command for a new sensor node, as the admin; returns its id.
@@ -543,6 +559,44 @@ const std::vector<Endpoint>& Endpoints() {
                        "/api/v1/commands/" +
                        w.CreateCommand(WorkshopFor(w, c, s), s == Scope::kOther);
                    return Built{"POST", path + "/cancel", "", path};
+                 },
+                 nullptr});
+    // ---- outlets: socket view and bulk cut ----
+    t.push_back({"GET", "/api/v1/devices/{uid}/sockets", "", Action::kTelemetryRead, 200, kOwnOther,
+                 none, false, Confine::kDataWorkshopId,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   const auto [gw, outlet] =
+                       w.CreateGateway(WorkshopFor(w, c, s), s == Scope::kOther);
+                   return Built{"GET", "/api/v1/devices/" + outlet + "/sockets", "", ""};
+                 },
+                 nullptr});
+    t.push_back({"GET", "/api/v1/devices/{uid}/outlets", "", Action::kTelemetryRead, 200, kOwnOther,
+                 none, false, Confine::kItemsWorkshopId,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   const auto [gw, outlet] =
+                       w.CreateGateway(WorkshopFor(w, c, s), s == Scope::kOther);
+                   return Built{"GET", "/api/v1/devices/" + gw + "/outlets", "", ""};
+                 },
+                 nullptr});
+    for (const bool gateway : {false, true}) {
+      t.push_back({"POST", "/api/v1/devices/{uid}/cut", gateway ? "gateway" : "outlet",
+                   Action::kCommandSend, 202, kOwnOther, none, false, Confine::kDataWorkshopId,
+                   [gateway](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                     const auto [gw, outlet] =
+                         w.CreateGateway(WorkshopFor(w, c, s), s == Scope::kOther);
+                     return Built{"POST", "/api/v1/devices/" + (gateway ? gw : outlet) + "/cut",
+                                  Serialize({{"expires_in_s", 30}}),
+                                  "/api/v1/devices/" + outlet + "/commands"};
+                   },
+                   nullptr});
+    }
+    t.push_back({"POST", "/api/v1/workshops/{id}/cut", "", Action::kCommandSend, 202, kOwnOther,
+                 none, false, Confine::kDataWorkshopId,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   const std::int64_t ws = WorkshopFor(w, c, s);
+                   const auto [gw, outlet] = w.CreateGateway(ws, s == Scope::kOther);
+                   return Built{"POST", "/api/v1/workshops/" + Str(ws) + "/cut", "",
+                                "/api/v1/devices/" + outlet + "/commands"};
                  },
                  nullptr});
     // ---- telemetry (read) ----

@@ -322,6 +322,7 @@ Result<std::vector<Command>> SqliteStore::ExpireCommands(SysTime now, int limit)
   }
   std::vector<Command> out;
   if (due.empty()) return out;
+  std::vector<std::string> expired;  // by this call (the ids whose update took)
   Transaction tx(*db_);
   SW_TRY(tx.Begin());
   for (const auto& [id, sent] : due) {
@@ -337,11 +338,44 @@ Result<std::vector<Command>> SqliteStore::ExpireCommands(SysTime now, int limit)
     }
     if (db_->Changes() != 1) continue;
     SW_TRY(InsertTransition(*db_, id, CommandTransition{CommandState::kExpired, now, detail}));
+    expired.push_back(id);
   }
   SW_TRY(tx.Commit());
-  for (const auto& [id, sent] : due) {
+  // (Comparing finished_at with `now` would miss them all: times are stored in milliseconds.)
+  for (const std::string& id : expired) {
     SW_ASSIGN_OR_RETURN(Command c, GetLocked(*db_, Scope::All(), id));
-    if (c.state == CommandState::kExpired && c.finished_at == now) out.push_back(std::move(c));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<std::vector<Command>> SqliteStore::ListSocketCommands(
+    std::span<const core::DeviceId> devices, int recent) {
+  Locked t(mutex_, metrics_, "command.sockets");
+  std::vector<Command> out;
+  for (const core::DeviceId device : devices) {
+    {
+      SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(Sql({"SELECT ", kCols,
+                                                     "WHERE c.device_id = ?1 AND c.name IN "
+                                                     "('relay', 'cut') AND c.state IN ('queued', "
+                                                     "'sent') ORDER BY c.rowid"})));
+      st.Bind(1, device.value);
+      while (true) {
+        SW_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        out.push_back(ReadCommand(st));
+      }
+    }
+    SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(Sql({"SELECT ", kCols,
+                                                   "WHERE c.device_id = ?1 AND c.name IN "
+                                                   "('relay', 'cut') AND c.state = 'succeeded' "
+                                                   "ORDER BY c.finished_at DESC LIMIT ?2"})));
+    st.Bind(1, device.value).Bind(2, recent);
+    while (true) {
+      SW_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      out.push_back(ReadCommand(st));
+    }
   }
   return out;
 }

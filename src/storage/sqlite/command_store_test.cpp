@@ -118,6 +118,20 @@ TEST_F(CommandStoreTest, DeliveryClaimsBackOffAndExpiry) {
   EXPECT_TRUE(store_->ExpireCommands(now + 61s, 100)->empty());
 }
 
+// Regression: expiry at a time that is not a whole millisecond (any real clock) returned
+// nothing, so no live `command` event was sent for an expired command.
+TEST_F(CommandStoreTest, ExpiryReturnsWhatItExpiredAtAnyClockPrecision) {
+  ASSERT_TRUE(store_->CreateCommand(Draft(dev_a_, "c1"), 32).ok());
+  const SysTime later = clock_.Now() + 60s + std::chrono::microseconds(1234);
+  auto expired = store_->ExpireCommands(later, 100);
+  ASSERT_TRUE(expired.ok()) << expired.error().message;
+  ASSERT_EQ(expired->size(), 1u);
+  EXPECT_EQ((*expired)[0].id, "c1");
+  EXPECT_EQ((*expired)[0].state, CommandState::kExpired);
+  EXPECT_EQ((*expired)[0].transitions.back().state, CommandState::kExpired);
+  EXPECT_TRUE(store_->ExpireCommands(later, 100)->empty());  // once
+}
+
 TEST_F(CommandStoreTest, FinishOnlyFromTheGivenStatesAndLateTransitions) {
   ASSERT_TRUE(store_->CreateCommand(Draft(dev_a_, "c1"), 32).ok());
   const core::CommandOutcome ok{CommandState::kSucceeded, clock_.Now(), "done", true, 850};
@@ -139,6 +153,65 @@ TEST_F(CommandStoreTest, FinishOnlyFromTheGivenStatesAndLateTransitions) {
   auto c = *store_->GetCommand(Scope::All(), "c1");
   EXPECT_EQ(c.state, CommandState::kSucceeded);
   EXPECT_EQ(c.transitions.size(), 32u);  // bounded
+}
+
+TEST_F(CommandStoreTest, AGatewaysOutletsAndTheirSocketCommands) {
+  core::Device gw;
+  gw.uid = "GW-1";
+  gw.kind = core::DeviceKind::kGateway;
+  gw.workshop_id = a_;
+  gw.secret_hash = "h";
+  gw.licence.key = "LIC-GW-1";
+  gw.licence.expires_at = clock_.Now() + 24h;
+  gw = *store_->CreateDevice(Scope::All(), gw);
+  std::vector<core::Device> outlets;
+  for (int address : {2, 1}) {
+    core::Device o = gw;
+    o.uid = core::OutletUid(gw.uid, address);
+    o.kind = core::DeviceKind::kOutlet;
+    o.parent_id = gw.id;
+    o.radio_address = address;
+    o.licence.key = "LIC-" + o.uid;
+    auto created = store_->CreateDevice(Scope::All(), o);
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    outlets.push_back(*created);
+  }
+  core::DeviceFilter f;
+  f.parent_id = gw.id;
+  auto listed = store_->ListDevices(Scope::Of(a_), a_, f, {1, 10});
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->total, 2);
+  EXPECT_EQ(listed->items[0].uid, "GW-1.01");  // by uid
+  f.parent_id = dev_a_.id;
+  EXPECT_EQ(store_->ListDevices(Scope::Of(a_), a_, f, {1, 10})->total, 0);
+
+  // Outlet GW-1.01: two succeeded relay commands, an open cut, a failed relay, an identify.
+  const core::Device& o1 = outlets[1];
+  const auto add = [&](const std::string& id, const std::string& name) {
+    Command c = Draft(o1, id);
+    c.name = name;
+    ASSERT_TRUE(store_->CreateCommand(c, 32).ok());
+  };
+  const auto finish = [&](const std::string& id, CommandState state, SysTime at) {
+    ASSERT_TRUE(*store_->MarkCommandSent(id, clock_.Now(), clock_.Now() + 2s));
+    ASSERT_TRUE(
+        store_->FinishCommand(id, {CommandState::kSent}, {state, at, "", {}, {}})->has_value());
+  };
+  add("early", "relay");
+  add("late", "relay");
+  add("failed", "relay");
+  add("other", "identify");
+  add("open", "cut");
+  finish("late", CommandState::kSucceeded, clock_.Now() + 5s);
+  finish("early", CommandState::kSucceeded, clock_.Now() + 2s);
+  finish("failed", CommandState::kFailed, clock_.Now() + 6s);
+  auto got = store_->ListSocketCommands(std::vector<core::DeviceId>{o1.id, outlets[0].id}, 1);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  std::vector<std::string> ids;
+  for (const Command& c : *got) ids.push_back(c.id);
+  // The open one, then the newest succeeded by finish time (recent = 1); nothing of GW-1.02.
+  EXPECT_EQ(ids, (std::vector<std::string>{"open", "late"}));
+  EXPECT_EQ(store_->ListSocketCommands(std::vector<core::DeviceId>{o1.id}, 8)->size(), 3u);
 }
 
 TEST_F(CommandStoreTest, PurgingTheDeviceRemovesItsCommands) {

@@ -234,6 +234,11 @@ CREATE TABLE command_transitions (
 );
 CREATE INDEX command_transitions_command ON command_transitions (command_id, id);
 )sql"},
+      {7, "socket_commands", R"sql(
+-- The socket view of an outlet (issue 7): its open commands and its last succeeded ones, by
+-- finish time, without scanning the device's whole command history.
+CREATE INDEX commands_device_state ON commands (device_id, state, finished_at);
+)sql"},
   };
   return kMigrations;
 }

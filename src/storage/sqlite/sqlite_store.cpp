@@ -124,16 +124,21 @@ class SqliteStore::Timed {
   std::chrono::steady_clock::time_point start_;
 };
 
-SqliteStore::SqliteStore(std::unique_ptr<Database> db, const Clock& clock,
-                         metrics::Registry* metrics)
-    : db_(std::move(db)), clock_(clock), metrics_(metrics) {}
+SqliteStore::SqliteStore(std::unique_ptr<Database> db, std::string path, int busy_timeout_ms,
+                         const Clock& clock, metrics::Registry* metrics)
+    : db_(std::move(db)),
+      path_(std::move(path)),
+      busy_timeout_ms_(busy_timeout_ms),
+      clock_(clock),
+      metrics_(metrics) {}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, int busy_timeout_ms,
                                                        const Clock& clock,
                                                        metrics::Registry* metrics) {
   SW_ASSIGN_OR_RETURN(auto db, Database::Open(path, busy_timeout_ms));
   SW_TRY(db->Migrate());
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), clock, metrics));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(db), path, busy_timeout_ms, clock, metrics));
 }
 
 Status SqliteStore::Ping() {
@@ -152,6 +157,29 @@ Status SqliteStore::BackupTo(const std::string& path) {
 Status SqliteStore::Checkpoint() {
   Timed t(*this, "checkpoint");
   return db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+Status SqliteStore::DeferCheckpoints() {
+  if (path_.empty() || path_ == ":memory:") return Ok{};  // no WAL
+  std::lock_guard checkpoint_lock(checkpoint_mutex_);
+  if (checkpointer_) return Ok{};
+  SW_ASSIGN_OR_RETURN(checkpointer_, Database::Open(path_, busy_timeout_ms_));
+  Timed t(*this, "checkpoint.defer");
+  return db_->Exec("PRAGMA wal_autocheckpoint=0");
+}
+
+Status SqliteStore::CheckpointPassive() {
+  std::lock_guard checkpoint_lock(checkpoint_mutex_);
+  if (!checkpointer_) return Ok{};
+  const auto start = std::chrono::steady_clock::now();
+  Status s = checkpointer_->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+  if (metrics_) {
+    metrics_
+        ->GetHistogram("sitewatch_storage_seconds", "Storage call duration by operation",
+                       {{"backend", "sqlite"}, {"op", "checkpoint.passive"}})
+        .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return s;
 }
 
 // ---- workshops ----
@@ -723,7 +751,7 @@ Result<core::Page<core::Device>> SqliteStore::ListDevices(const Scope& scope, Wo
   constexpr std::string_view kWhere =
       "WHERE d.workshop_id = ?1 AND d.deleted_at IS NULL AND (?2 OR d.workshop_id = ?3) AND "
       "(?4 IS NULL OR d.kind = ?4) AND (?5 IS NULL OR d.status = ?5) AND (?6 IS NULL OR "
-      "d.pit_id = ?6)";
+      "d.pit_id = ?6) AND (?9 IS NULL OR d.parent_id = ?9)";
   const auto bind = [&](Stmt& st) {
     st.Bind(1, workshop.value);
     BindScope(st, 2, scope);
@@ -732,6 +760,7 @@ Result<core::Page<core::Device>> SqliteStore::ListDevices(const Scope& scope, Wo
     st.Bind(5, f.status ? std::optional<std::string>(std::string(core::DeviceStatusName(*f.status)))
                         : std::nullopt);
     st.Bind(6, f.pit_id ? std::optional<std::int64_t>(f.pit_id->value) : std::nullopt);
+    st.Bind(9, f.parent_id ? std::optional<std::int64_t>(f.parent_id->value) : std::nullopt);
   };
   core::Page<core::Device> out;
   out.request = page;

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "common/clock.hpp"
 #include "common/metrics.hpp"
@@ -37,6 +38,13 @@ class SqliteStore final : public core::WorkshopStore,
   Status BackupTo(const std::string& path);
   // Flushes the WAL into the main file (on shutdown).
   Status Checkpoint();
+  // Takes WAL checkpoints off the request path (the server): this connection stops
+  // checkpointing when a commit grows the WAL past SQLite's threshold — a checkpoint fsyncs,
+  // which cost some unlucky request milliseconds — and CheckpointPassive(), run by a periodic
+  // job, copies committed pages on a connection of its own, without the store's mutex and
+  // without blocking writers. Other subcommands keep SQLite's automatic checkpoints.
+  Status DeferCheckpoints();
+  Status CheckpointPassive();
 
   Result<core::Workshop> CreateWorkshop(const core::Workshop& w) override;
   Result<core::Workshop> GetWorkshop(const core::Scope& scope, WorkshopId id) override;
@@ -111,9 +119,12 @@ class SqliteStore final : public core::WorkshopStore,
                                                      const core::CommandOutcome& o) override;
   Status AppendCommandTransition(std::string_view id, const core::CommandTransition& t) override;
   Result<std::vector<core::Command>> ExpireCommands(SysTime now, int limit) override;
+  Result<std::vector<core::Command>> ListSocketCommands(std::span<const core::DeviceId> devices,
+                                                        int recent) override;
 
  private:
-  SqliteStore(std::unique_ptr<Database> db, const Clock& clock, metrics::Registry* metrics);
+  SqliteStore(std::unique_ptr<Database> db, std::string path, int busy_timeout_ms,
+              const Clock& clock, metrics::Registry* metrics);
   class Timed;  // locks the mutex and records the call's duration
 
   Result<core::Workshop> GetWorkshopLocked(const core::Scope& scope, WorkshopId id);
@@ -124,9 +135,13 @@ class SqliteStore final : public core::WorkshopStore,
   Status InsertLicenceLocked(std::int64_t device_id, const core::Licence& licence);
 
   std::unique_ptr<Database> db_;
+  const std::string path_;
+  const int busy_timeout_ms_;
   const Clock& clock_;
   metrics::Registry* metrics_;
   std::mutex mutex_;
+  std::mutex checkpoint_mutex_;
+  std::unique_ptr<Database> checkpointer_;  // DeferCheckpoints' own connection
 };
 
 }  // namespace sw::storage::sqlite

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <string>
+
 namespace sw::storage::sqlite {
 namespace {
 
@@ -172,6 +175,41 @@ TEST_F(StoreTest, AuditIsScopedAndFiltered) {
   EXPECT_NE(metrics_.Render().find(
                 "sitewatch_storage_seconds_count{backend=\"sqlite\",op=\"audit.list\"}"),
             std::string::npos);
+}
+
+// The server takes WAL checkpoints off the request path: with DeferCheckpoints a commit never
+// checkpoints (the WAL grows past SQLite's 1000-page threshold), and CheckpointPassive, on its
+// own connection, lets the next commits reuse the WAL from its start (it stops growing).
+TEST(StoreCheckpoints, DeferredToCheckpointPassive) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("sw-ckpt-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "db.sqlite").string();
+  ManualClock clock;
+  auto opened = SqliteStore::Open(path, 1000, clock, nullptr);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto& store = **opened;
+  ASSERT_TRUE(store.DeferCheckpoints().ok());
+  int n = 0;
+  const auto write = [&](int count) {
+    for (int i = 0; i < count; ++i, ++n) {
+      core::Workshop w;
+      w.name = "Workshop " + std::to_string(n);
+      w.slug = "ws-" + std::to_string(n);
+      ASSERT_TRUE(store.CreateWorkshop(w).ok());
+    }
+  };
+  const auto wal_bytes = [&] { return fs::file_size(path + "-wal"); };
+  write(1500);  // a few WAL frames per commit: well past 1000 pages
+  const auto grown = wal_bytes();
+  EXPECT_GT(grown, 1200u * 4096u) << "a commit checkpointed";
+  ASSERT_TRUE(store.CheckpointPassive().ok());
+  write(300);
+  EXPECT_EQ(wal_bytes(), grown) << "the WAL was not reused after the checkpoint";
+  EXPECT_EQ(store.ListWorkshops(Scope::All(), {1, 1}, false)->total, 1800);
+  opened->reset();
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -655,6 +655,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/devices/{uid}/sockets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An outlet's sockets: reported relay state with its time, current, trip flag, threshold, and the commanded state while a command is open
+         * @description Needs telemetry.read and command.read. 400 for a device that is not an outlet.
+         */
+        get: operations["outlet.sockets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices/{uid}/outlets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A gateway's outlets, by uid, with their sockets
+         * @description Needs telemetry.read and command.read. 400 for a device that is not a gateway.
+         */
+        get: operations["outlet.list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices/{uid}/cut": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cut an outlet, or every outlet behind a gateway: one cut command per outlet, each result reported
+         * @description Needs command.send. Counts as one request against the per-user command rate limit. 400 for a device that is neither an outlet nor a gateway. A single outlet that may not be commanded is refused with the reason (409 DEVICE_DISABLED, LICENCE_EXPIRED, COMMAND_QUEUE_FULL, ...); a gateway's refused outlets are listed in `results`.
+         */
+        post: operations["outlet.cut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workshops/{id}/cut": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cut every outlet of a workshop: one cut command per outlet, each result reported
+         * @description Needs command.send. Counts as one request against the per-user command rate limit.
+         */
+        post: operations["outlet.cut_workshop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -930,6 +1010,91 @@ export interface components {
             detail?: string;
             /** @description relay commands on outlets: the socket's current after switching */
             current_ma?: number;
+        };
+        /** @description A value as the device reported it, with the time of the report. */
+        ReportedInteger: {
+            value: number;
+            /** Format: date-time */
+            at: string;
+        };
+        /** @description A flag as the device reported it, with the time of the report. */
+        ReportedBoolean: {
+            value: boolean;
+            /** Format: date-time */
+            at: string;
+        };
+        /** @description One socket of an outlet. `relay` is what the device last reported (its relay_a/relay_b reading, or its confirmation of a relay or cut command, whichever is newer), with the time; `commanded` is shown separately while a relay or cut command for the socket is queued or sent, and is null once the command ends. Readings come from the catalogue metrics relay_{a,b}, current_{a,b}_ma, tripped_{a,b} and threshold_ma. */
+        SocketState: {
+            /** @enum {string} */
+            socket: "a" | "b";
+            relay: {
+                /** @enum {string} */
+                state: "on" | "off" | "unknown";
+                /** Format: date-time */
+                at: string | null;
+                /** @enum {string|null} */
+                source: "telemetry" | "command_result" | null;
+                /** @description From a command result: whether the current measured after switching agreed (false: a welded relay or an unplugged load) */
+                verified: boolean | null;
+            };
+            current_ma: components["schemas"]["ReportedInteger"] | null;
+            tripped: components["schemas"]["ReportedBoolean"] | null;
+            /** @description The outlet's overload threshold (one for both sockets) */
+            threshold_ma: components["schemas"]["ReportedInteger"] | null;
+            commanded: {
+                on: boolean;
+                command_id: string;
+                /** @enum {string} */
+                name: "relay" | "cut";
+                /** @enum {string} */
+                state: "queued" | "sent";
+                /** Format: date-time */
+                since: string;
+            } | null;
+        };
+        /** @description An outlet and its two sockets (GET /devices/{uid}/sockets, /devices/{uid}/outlets). */
+        OutletState: {
+            device_uid: string;
+            name: string;
+            workshop_id: number;
+            pit_id: number | null;
+            gateway_uid: string | null;
+            radio_address: number | null;
+            /** @enum {string} */
+            status: "pending" | "active" | "disabled" | "suspended" | "maintenance";
+            online: boolean;
+            /** Format: date-time */
+            last_seen: string | null;
+            sockets: components["schemas"]["SocketState"][];
+        };
+        /** @description Optional; an empty body is an empty object. */
+        CutRequest: {
+            /** @description Applied per outlet: a retried request returns the commands it created (200) instead of new ones */
+            idempotency_key?: string;
+            /** @description Default 60 */
+            expires_in_s?: number;
+        };
+        /** @description One `cut` command per outlet, each delivered, audited and sent as a live `command` event like any other; an outlet that may not be commanded is listed with the reason. */
+        CutResult: {
+            workshop_id: number;
+            /** @enum {string} */
+            target: "outlet" | "gateway" | "workshop";
+            target_uid: string | null;
+            /** @description New commands (an idempotent replay creates none) */
+            created: number;
+            refused: number;
+            results: {
+                device_uid: string;
+                command_id: string | null;
+                /** @enum {string|null} */
+                state: "queued" | "sent" | "succeeded" | "failed" | "expired" | "cancelled" | null;
+                created: boolean;
+                error: {
+                    /** @description DEVICE_DISABLED, DEVICE_SUSPENDED, DEVICE_PENDING, LICENCE_EXPIRED, LICENCE_SUSPENDED, LICENCE_CANCELLED, COMMAND_QUEUE_FULL, IDEMPOTENCY_KEY_REUSED, ... */
+                    code: string;
+                    message: string;
+                } | null;
+            }[];
         };
     };
     responses: never;
@@ -3963,6 +4128,315 @@ export interface operations {
             };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "outlet.sockets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["OutletState"];
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "outlet.list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["OutletState"][];
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "outlet.cut": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                uid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CutRequest"];
+            };
+        };
+        responses: {
+            /** @description Nothing new: an idempotent replay, every outlet refused, or no outlets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["CutResult"];
+                    };
+                };
+            };
+            /** @description At least one command created */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["CutResult"];
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "outlet.cut_workshop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CutRequest"];
+            };
+        };
+        responses: {
+            /** @description Nothing new: an idempotent replay, every outlet refused, or no outlets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["CutResult"];
+                    };
+                };
+            };
+            /** @description At least one command created */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["CutResult"];
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
