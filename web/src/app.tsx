@@ -47,6 +47,7 @@ function Shell({ user, path }: { user: User; path: string }) {
   const ownOverview = user.workshop_id != null ? `/workshops/${user.workshop_id}` : null;
   if (ownOverview) nav.push({ href: ownOverview, label: 'Overview', active: path.startsWith(ownOverview) });
   if (caps.workshops) nav.push({ href: '/workshops', label: 'Workshops', active: path.startsWith('/workshops') });
+  if (caps.outlets) nav.push({ href: '/outlets', label: 'Outlets', active: path.startsWith('/outlets') });
   if (caps.devices) nav.push({ href: '/devices', label: 'Devices', active: path.startsWith('/devices') });
   if (caps.team) nav.push({ href: '/team', label: 'Team', active: path.startsWith('/team') });
   if (caps.audit) nav.push({ href: '/audit', label: 'Audit log', active: path.startsWith('/audit') });
@@ -122,6 +123,9 @@ function route(user: User, path: string): { page: preact.ComponentChildren; titl
     const id = Number(p.id);
     return { page: <Lazy key="pit" load={pitPage} label="Loading pit…" render={(m) => <m.PitPage key={id} pitId={id} />} />, title: 'Pit' };
   }
+  if (match('/outlets', path)) {
+    return caps.outlets ? { page: <Lazy key="outlets" load={outletsPage} label="Loading outlets…" render={(m) => <m.OutletsPage me={user} />} />, title: 'Outlets' } : forbidden();
+  }
   if (match('/team', path)) return caps.team ? { page: <TeamPage me={user} />, title: 'Team' } : forbidden();
   if (match('/audit', path)) return caps.audit ? { page: <AuditPage me={user} />, title: 'Audit log' } : forbidden();
   if (match('/account/password', path)) {
@@ -153,7 +157,7 @@ function Redirect({ to }: { to: string }) {
 
 /**
  * A page loaded on first visit, so that it does not weigh on the first page: the devices
- * registry, a device (charts) and a pit (charts). A failed load can be retried.
+ * registry, a device (charts), a pit (charts) and the outlets (charts). A failed load can be retried.
  */
 function lazyModule<M>(load: () => Promise<M>): () => Promise<M> {
   let pending: Promise<M> | null = null;
@@ -169,6 +173,7 @@ function lazyModule<M>(load: () => Promise<M>): () => Promise<M> {
 const devicesPage = lazyModule(() => import('./pages/Devices'));
 const devicePage = lazyModule(() => import('./pages/Device'));
 const pitPage = lazyModule(() => import('./pages/Pit'));
+const outletsPage = lazyModule(() => import('./pages/Outlets'));
 
 function Lazy<M>({ load, label, render }: { load: () => Promise<M>; label: string; render: (m: M) => preact.ComponentChildren }) {
   const [mod, setMod] = useState<M | null>(null);

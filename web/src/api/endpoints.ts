@@ -13,6 +13,11 @@ import type {
   DeviceSnapshot,
   DeviceWithSecret,
   CreateWorkshopBody,
+  Command,
+  CommandRequest,
+  CutRequest,
+  CutResult,
+  OutletState,
   CreatedUser,
   ExportQuery,
   History,
@@ -73,6 +78,16 @@ export function endpoints(c: ApiClient) {
       c.post<ProvisioningKey>(`/api/v1/workshops/${workshopId}/provisioning-key`, {}).then((r) => r.data),
     approveDevice: (uid: string, b: ApproveDeviceBody = {}) => c.post<ApprovedDevice>(`${dev(uid)}/approve`, b).then((r) => r.data),
     rejectDevice: (uid: string) => c.post<RejectedDevice>(`${dev(uid)}/reject`).then((r) => r.data),
+    /** An outlet's two sockets: reported relay state, current, trip flag, threshold, open command. */
+    outletSockets: (uid: string) => c.get<OutletState>(`${dev(uid)}/sockets`).then((r) => r.data),
+    /** A gateway's outlets with their sockets. */
+    gatewayOutlets: (uid: string) => c.get<OutletState[]>(`${dev(uid)}/outlets`).then((r) => r.data),
+    sendCommand: (uid: string, b: CommandRequest) => c.post<Command>(`${dev(uid)}/commands`, b).then((r) => r.data),
+    command: (id: string) => c.get<Command>(`/api/v1/commands/${encodeURIComponent(id)}`).then((r) => r.data),
+    /** One cut command per outlet of an outlet or a gateway. */
+    cutDevice: (uid: string, b: CutRequest = {}) => c.post<CutResult>(`${dev(uid)}/cut`, b).then((r) => r.data),
+    /** One cut command per outlet of the workshop. */
+    cutWorkshop: (workshopId: number, b: CutRequest = {}) => c.post<CutResult>(`/api/v1/workshops/${workshopId}/cut`, b).then((r) => r.data),
     audit: (q: AuditQuery = {}) => c.get<AuditEntry[]>('/api/v1/audit', { query: q }),
   };
 }

@@ -25,6 +25,12 @@ export type HistoryResolution = History['resolution'];
 export type Stats = Schemas['Stats'];
 export type DeviceEvent = Schemas['DeviceEvent'];
 export type ProvisioningKey = Schemas['ProvisioningKey'];
+export type Command = Schemas['Command'];
+export type OutletState = Schemas['OutletState'];
+export type SocketState = Schemas['SocketState'];
+export type CutResult = Schemas['CutResult'];
+export type CutRequest = Schemas['CutRequest'];
+export type CommandRequest = Schemas['CommandRequest'];
 
 type JsonBody<T> = T extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 type Query<T> = T extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;

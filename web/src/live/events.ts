@@ -21,7 +21,28 @@ export interface DeviceStatusEvent {
   last_seen: number | null;
 }
 
-export type LiveEvent = TelemetryEvent | DeviceStatusEvent;
+/** A command changed state (docs/LIVE.md): the command as it is now, and the transition that happened. */
+export interface CommandEvent {
+  type: 'command';
+  workshop_id: number;
+  pit_id: number | null;
+  device: string;
+  id: string;
+  name: string;
+  params: Record<string, unknown>;
+  state: CommandState;
+  /** The device's reason (or the server's, for an expiry). */
+  result_detail: string;
+  /** Unix milliseconds. */
+  expires_at: number | null;
+  measured_ma: number | null;
+  verified: boolean | null;
+}
+
+export type CommandState = 'queued' | 'sent' | 'succeeded' | 'failed' | 'expired' | 'cancelled';
+const COMMAND_STATES: readonly string[] = ['queued', 'sent', 'succeeded', 'failed', 'expired', 'cancelled'];
+
+export type LiveEvent = TelemetryEvent | DeviceStatusEvent | CommandEvent;
 
 export interface Topics {
   workshops?: number[];
@@ -56,6 +77,24 @@ export function parseEvent(m: Record<string, unknown>): LiveEvent | null {
     if (typeof m.online !== 'boolean') return null;
     const lastSeen = isFiniteNumber(m.last_seen) ? m.last_seen : null;
     return { type: 'device_status', workshop_id: m.workshop_id, pit_id: pit, device: m.device, online: m.online, last_seen: lastSeen };
+  }
+  if (m.type === 'command') {
+    if (typeof m.id !== 'string' || !m.id || typeof m.name !== 'string' || typeof m.state !== 'string' || !COMMAND_STATES.includes(m.state)) return null;
+    const expires = typeof m.expires_at === 'string' ? Date.parse(m.expires_at) : NaN;
+    return {
+      type: 'command',
+      workshop_id: m.workshop_id,
+      pit_id: pit,
+      device: m.device,
+      id: m.id,
+      name: m.name,
+      params: isRecord(m.params) ? m.params : {},
+      state: m.state as CommandState,
+      result_detail: typeof m.result_detail === 'string' ? m.result_detail : '',
+      expires_at: Number.isNaN(expires) ? null : expires,
+      measured_ma: isFiniteNumber(m.measured_ma) ? m.measured_ma : null,
+      verified: typeof m.verified === 'boolean' ? m.verified : null,
+    };
   }
   return null;
 }

@@ -75,7 +75,7 @@ export function mergeSnapshots(prev: DeviceMap, list: readonly DeviceSnapshot[])
 
 /** A live event onto the state; the same map when the event changes nothing shown here. */
 export function applyEvent(prev: DeviceMap, e: LiveEvent, workshopId: number): DeviceMap {
-  if (e.workshop_id !== workshopId) return prev;
+  if (e.workshop_id !== workshopId || e.type === 'command') return prev;
   const old = prev.get(e.device);
   const base: DeviceLive = old ?? { uid: e.device, name: '', kind: null, pitId: e.pit_id, online: false, lastSeen: null, values: {} };
   let d: DeviceLive;

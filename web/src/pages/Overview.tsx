@@ -8,6 +8,8 @@ import { formatDateTime, pitStatus, plural, safeTimeZone } from '../format';
 import { applyEvent, groupByPit, mergeSnapshots, summarise, type DeviceLive, type DeviceMap, type MetricReading } from '../live/readings';
 import { formatReading, goodRangeText, levelLabel, levelTone } from '../live/thresholds';
 import { api, live, session } from '../services';
+import { PowerStrip } from '../components/PowerStrip';
+import { powerStrip } from '../outlets';
 
 export function Readings({ metrics }: { metrics: MetricReading[] }) {
   return (
@@ -211,6 +213,8 @@ export function OverviewPage({ workshopId }: { workshopId: number }) {
   const unassigned = [...groups.entries()].filter(([pit]) => pit === null || (pitIds !== null && !known.has(pit))).flatMap(([, list]) => list);
   const all = [...latest.devices.values()];
   const online = all.filter((d) => d.online).length;
+  const power = powerStrip(all, { voltageV: ws.data?.nominal_voltage_v, powerFactor: ws.data?.power_factor });
+  const outletsLink = role === 'owner' || role === 'staff';
   const critical = (pits.data ?? []).filter((p) => summarise(groups.get(p.id) ?? []).metrics.some((m) => m.level === 'critical')).length;
 
   if (ws.status === 'error' && !ws.data) return <ErrorState error={ws.error} onRetry={ws.reload} />;
@@ -268,6 +272,9 @@ export function OverviewPage({ workshopId }: { workshopId: number }) {
         <Alert tone="warning">
           <LatestError error={latest.error} onRetry={latest.reload} />
         </Alert>
+      )}
+      {telemetry && (power.gateways > 0 || power.socketsTotal > 0) && (
+        <PowerStrip figures={power} action={outletsLink ? <Link href="/outlets">Outlets and sockets</Link> : undefined} />
       )}
       {pits.status === 'loading' && !pits.data && <Loading label="Loading pits…" />}
       {pits.status === 'error' && <ErrorState error={pits.error} onRetry={pits.reload} />}

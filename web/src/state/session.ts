@@ -72,6 +72,8 @@ export interface Capabilities {
   audit: boolean;
   /** The device registry: owners and platform admins manage it, staff read it. */
   devices: boolean;
+  /** The outlets page (toggles, cut-off): the workshop's owner and staff (command.send). */
+  outlets: boolean;
 }
 
 /** What a role may open; mirrors docs/PERMISSIONS.md (the server enforces it regardless). */
@@ -82,6 +84,7 @@ export function capabilities(role: Role): Capabilities {
     team: role === 'super_admin' || role === 'owner',
     audit: role === 'super_admin' || role === 'owner',
     devices: role !== 'customer',
+    outlets: role === 'owner' || role === 'staff',
   };
 }
 

@@ -31,11 +31,12 @@ describe('session transitions', () => {
 
 describe('roles', () => {
   it('opens pages by role, as docs/PERMISSIONS.md says', () => {
-    expect(capabilities('super_admin')).toEqual({ overview: true, workshops: true, team: true, audit: true, devices: true });
-    expect(capabilities('owner')).toEqual({ overview: true, workshops: false, team: true, audit: true, devices: true });
-    expect(capabilities('staff')).toEqual({ overview: true, workshops: false, team: false, audit: false, devices: true });
+    expect(capabilities('super_admin')).toEqual({ overview: true, workshops: true, team: true, audit: true, devices: true, outlets: false });
+    expect(capabilities('owner')).toEqual({ overview: true, workshops: false, team: true, audit: true, devices: true, outlets: true });
+    expect(capabilities('staff')).toEqual({ overview: true, workshops: false, team: false, audit: false, devices: true, outlets: true });
     expect(capabilities('customer').devices).toBe(false);
     expect(capabilities('customer').team).toBe(false);
+    expect(capabilities('customer').outlets).toBe(false);
   });
   it('owners create staff and customers only', () => {
     expect(creatableRoles('owner')).toEqual(['staff', 'customer']);
