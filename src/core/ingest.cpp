@@ -74,6 +74,7 @@ void IngestService::AddAcceptedListener(Listener listener) {
 }
 
 void IngestService::Start() {
+  WarmCustomMetrics();
   std::lock_guard lock(queue_mutex_);
   if (running_) return;
   running_ = true;
@@ -138,18 +139,41 @@ bool IngestService::CheckBlocked(const Device& device, SysTime now, std::string&
   return why.has_value();
 }
 
+void IngestService::WarmCustomMetrics() {
+  auto stored = store_.MetricsOfAllDevices();
+  std::lock_guard lock(state_mutex_);
+  if (!stored.ok()) {
+    // Not fatal: each device's names are then read on its first custom metric instead.
+    log::Warn("could not load the stored metric names; reading them per device",
+              {{"error", stored.error().message}});
+    return;
+  }
+  for (auto& [device, name] : *stored) {
+    auto& names = custom_[device.value];
+    if (!FindMetric(name)) names.insert(std::move(name));
+  }
+  custom_warm_ = true;
+}
+
 std::size_t IngestService::CustomMetricCount(const Device& device, const std::string& name,
                                              bool& known) {
-  std::lock_guard lock(state_mutex_);
+  std::unique_lock lock(state_mutex_);
   auto it = custom_.find(device.id.value);
   if (it == custom_.end()) {
+    // Warmed at Start: a device without an entry has no stored metric, so its set starts
+    // empty with no store read on the broker's thread. Only when warming failed is the store
+    // asked, and never with the lock held (it may wait behind the writer's commit).
     std::unordered_set<std::string> names;
-    if (auto stored = store_.Metrics(device.id); stored.ok()) {
-      for (const std::string& m : *stored) {
-        if (!FindMetric(m)) names.insert(m);
+    if (!custom_warm_) {
+      lock.unlock();
+      if (auto stored = store_.Metrics(device.id); stored.ok()) {
+        for (const std::string& m : *stored) {
+          if (!FindMetric(m)) names.insert(m);
+        }
       }
+      lock.lock();
     }
-    it = custom_.emplace(device.id.value, std::move(names)).first;
+    it = custom_.try_emplace(device.id.value, std::move(names)).first;
   }
   known = it->second.contains(name);
   if (!known && it->second.size() < options_.custom_metric_cap) {

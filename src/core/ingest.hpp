@@ -122,6 +122,9 @@ class IngestService {
   void Commit(std::vector<Item>& batch);
   // Records ingest_stopped / ingest_resumed transitions; true when the device is blocked.
   bool CheckBlocked(const Device& device, SysTime now, std::string& reason);
+  // Loads every device's stored custom metric names in one pass (Start), so the hot path never
+  // reads the store for them.
+  void WarmCustomMetrics();
   std::size_t CustomMetricCount(const Device& device, const std::string& name, bool& known);
 
   TelemetryStore& store_;
@@ -151,6 +154,7 @@ class IngestService {
   std::mutex state_mutex_;  // blocked devices and custom metric names
   std::unordered_map<std::int64_t, std::string> blocked_;  // device id -> reason
   std::unordered_map<std::int64_t, std::unordered_set<std::string>> custom_;
+  bool custom_warm_ = false;  // custom_ holds every device's stored names (see Start)
 
   std::shared_mutex latest_mutex_;
   std::unordered_map<std::int64_t, LatestEntry> latest_;

@@ -35,7 +35,21 @@ class MemoryStore final : public TelemetryStore {
     std::lock_guard lock(mutex_);
     return stored_latest_;
   }
-  Result<std::vector<std::string>> Metrics(DeviceId) override { return std::vector<std::string>{}; }
+  Result<std::vector<std::string>> Metrics(DeviceId device) override {
+    std::lock_guard lock(mutex_);
+    ++metrics_reads_;
+    std::vector<std::string> out;
+    for (const auto& [d, name] : stored_metrics_) {
+      if (d == device) out.push_back(name);
+    }
+    return out;
+  }
+  Result<std::vector<std::pair<DeviceId, std::string>>> MetricsOfAllDevices() override {
+    std::lock_guard lock(mutex_);
+    ++all_metrics_reads_;
+    if (fail_all_metrics_) return MakeError(Errc::kUnavailable, "disk on fire");
+    return stored_metrics_;
+  }
   Result<std::int64_t> AppendEvent(const DeviceEvent& e) override {
     std::lock_guard lock(mutex_);
     events_.push_back(e);
@@ -70,6 +84,10 @@ class MemoryStore final : public TelemetryStore {
   std::vector<Reading> written_;
   std::vector<DeviceEvent> events_;
   std::vector<LatestValue> stored_latest_;
+  std::vector<std::pair<DeviceId, std::string>> stored_metrics_;
+  bool fail_all_metrics_ = false;
+  int metrics_reads_ = 0;
+  int all_metrics_reads_ = 0;
 };
 
 class IngestTest : public ::testing::Test {
@@ -171,6 +189,60 @@ TEST_F(IngestTest, BadNamesAndTheCustomMetricCapAreRejectedAndCounted) {
   EXPECT_EQ(r->accepted, 3u);  // custom_a, custom_b, temperature
   EXPECT_EQ(r->rejected, 2u);
   EXPECT_FALSE(r->problems.empty());
+}
+
+// Submits to `ingest` and waits for `done`.
+Result<IngestReceipt> SubmitTo(IngestService& ingest, const std::shared_ptr<Device>& device,
+                               std::vector<std::pair<std::string, double>> values) {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  auto r = ingest.Submit(device, {{std::nullopt, std::move(values)}},
+                         [&promise](const Status& s) { promise.set_value(s); });
+  future.wait();
+  return r;
+}
+
+// A device's stored custom metrics count towards its cap, and they are loaded in one pass at
+// start: the broker's threads never wait on a per-device store read (it used to run under
+// the service's lock, serialising every new device behind the writer's commits).
+TEST_F(IngestTest, StoredCustomMetricsAreLoadedOnceAtStartNotPerDevice) {
+  store_.stored_metrics_ = {
+      {DeviceId{7}, "custom_old"}, {DeviceId{7}, "temperature"}, {DeviceId{8}, "custom_x"}};
+  metrics::Registry registry;
+  IngestService fresh(store_, clock_, registry, Options());
+  fresh.Start();
+  auto r = SubmitTo(fresh, device_, {{"custom_new", 1.0}, {"custom_more", 2.0}});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->accepted, 1u) << "custom_old and custom_new fill the cap of 2";
+  EXPECT_EQ(r->rejected, 1u);
+  r = SubmitTo(fresh, device_, {{"custom_old", 3.0}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->accepted, 1u);
+  auto other = MakeDevice();
+  other->id = DeviceId{9};
+  r = SubmitTo(fresh, other, {{"custom_a", 1.0}, {"custom_b", 1.0}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->accepted, 2u) << "a device with nothing stored starts empty";
+  fresh.Stop();
+  std::lock_guard lock(store_.mutex_);
+  EXPECT_EQ(store_.metrics_reads_, 0) << "no per-device store read on the hot path";
+  EXPECT_GE(store_.all_metrics_reads_, 1);
+}
+
+TEST_F(IngestTest, WhenLoadingAllMetricsFailsEachDeviceIsReadOnce) {
+  store_.stored_metrics_ = {{DeviceId{7}, "custom_old"}};
+  store_.fail_all_metrics_ = true;
+  metrics::Registry registry;
+  IngestService fresh(store_, clock_, registry, Options());
+  fresh.Start();
+  auto r = SubmitTo(fresh, device_, {{"custom_new", 1.0}, {"custom_more", 2.0}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->accepted, 1u) << "the stored custom_old still counts";
+  r = SubmitTo(fresh, device_, {{"custom_new", 1.0}});
+  ASSERT_TRUE(r.ok());
+  fresh.Stop();
+  std::lock_guard lock(store_.mutex_);
+  EXPECT_EQ(store_.metrics_reads_, 1);
 }
 
 TEST_F(IngestTest, NothingUsableIsAnErrorAndDoneStillRuns) {

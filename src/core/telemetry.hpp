@@ -149,6 +149,9 @@ class TelemetryStore {
   virtual Result<std::vector<LatestValue>> Latest(std::span<const DeviceId> devices) = 0;
   // Metric names stored for a device.
   virtual Result<std::vector<std::string>> Metrics(DeviceId device) = 0;
+  // Every (device, metric name) pair stored, ordered by device (to warm per-device state at
+  // start-up in one pass instead of one query per device on the hot path).
+  virtual Result<std::vector<std::pair<DeviceId, std::string>>> MetricsOfAllDevices() = 0;
 
   virtual Result<std::int64_t> AppendEvent(const DeviceEvent& e) = 0;
   // Newest first; events with id < before_id when given.

@@ -233,6 +233,9 @@ class FixedTelemetry final : public TelemetryStore {
     return out;
   }
   Result<std::vector<std::string>> Metrics(DeviceId) override { return std::vector<std::string>{}; }
+  Result<std::vector<std::pair<DeviceId, std::string>>> MetricsOfAllDevices() override {
+    return std::vector<std::pair<DeviceId, std::string>>{};
+  }
   Result<std::int64_t> AppendEvent(const DeviceEvent&) override { return 1; }
   Result<std::vector<DeviceEvent>> Events(DeviceId, std::size_t,
                                           std::optional<std::int64_t>) override {

@@ -647,6 +647,40 @@ Result<std::vector<std::string>> SqliteTelemetryStore::Metrics(core::DeviceId de
   return out;
 }
 
+Result<std::vector<std::pair<core::DeviceId, std::string>>>
+SqliteTelemetryStore::MetricsOfAllDevices() {
+  std::lock_guard lock(reader_mutex_);
+  // A skip scan over each table's (device_id, metric_id, ts) primary key: one index seek per
+  // distinct pair, however many rows each pair has.
+  std::vector<std::pair<std::int64_t, std::int64_t>> pairs;
+  for (std::string_view table : {"readings", "rollup_minute", "rollup_hour"}) {
+    SW_ASSIGN_OR_RETURN(Stmt st,
+                        reader_->Prepare("SELECT device_id, metric_id FROM " + std::string(table) +
+                                         " WHERE (device_id, metric_id) > (?1, ?2) "
+                                         "ORDER BY device_id, metric_id LIMIT 1"));
+    std::int64_t device = std::numeric_limits<std::int64_t>::min();
+    std::int64_t metric = std::numeric_limits<std::int64_t>::min();
+    for (;;) {
+      st.Reset();
+      st.Bind(1, device).Bind(2, metric);
+      SW_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      device = st.Int(0);
+      metric = st.Int(1);
+      pairs.emplace_back(device, metric);
+    }
+  }
+  std::sort(pairs.begin(), pairs.end());
+  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+  std::vector<std::pair<core::DeviceId, std::string>> out;
+  out.reserve(pairs.size());
+  for (const auto& [device, metric] : pairs) {
+    SW_ASSIGN_OR_RETURN(std::string name, MetricNameForRead(metric));
+    out.emplace_back(core::DeviceId{device}, std::move(name));
+  }
+  return out;
+}
+
 Result<std::vector<core::DeviceEvent>> SqliteTelemetryStore::Events(
     core::DeviceId device, std::size_t limit, std::optional<std::int64_t> before_id) {
   std::lock_guard lock(reader_mutex_);

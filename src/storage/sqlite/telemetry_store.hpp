@@ -70,6 +70,7 @@ class SqliteTelemetryStore final : public core::TelemetryStore {
                                          std::int64_t to_ms, std::size_t limit) override;
   Result<std::vector<core::LatestValue>> Latest(std::span<const core::DeviceId> devices) override;
   Result<std::vector<std::string>> Metrics(core::DeviceId device) override;
+  Result<std::vector<std::pair<core::DeviceId, std::string>>> MetricsOfAllDevices() override;
 
   Result<std::int64_t> AppendEvent(const core::DeviceEvent& e) override;
   Result<std::vector<core::DeviceEvent>> Events(core::DeviceId device, std::size_t limit,

@@ -525,6 +525,30 @@ TEST_F(TelemetryStoreTest, PurgeRemovesOneDeviceOnly) {
   EXPECT_EQ(store_->Events(DeviceId{2}, 10, std::nullopt)->size(), 1u);
 }
 
+TEST_F(TelemetryStoreTest, MetricsOfAllDevicesMatchesEachDevicesMetrics) {
+  Write({R(1, "temperature", kBase, 1), R(1, "temperature", kBase + 1000, 2),
+         R(1, "custom_probe", kBase, 2), R(3, "pm25", kBase, 4), R(3, "humidity", kBase, 50),
+         R(2, "only_flagged", kBase, 5, 1)});
+  auto all = store_->MetricsOfAllDevices();
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  std::vector<std::pair<DeviceId, std::string>> want;
+  for (std::int64_t d : {1, 2, 3}) {
+    auto names = store_->Metrics(DeviceId{d});
+    ASSERT_TRUE(names.ok());
+    for (const std::string& n : *names) want.emplace_back(DeviceId{d}, n);
+  }
+  std::sort(want.begin(), want.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.first.value, a.second) < std::pair(b.first.value, b.second);
+  });
+  auto got = *all;
+  std::sort(got.begin(), got.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.first.value, a.second) < std::pair(b.first.value, b.second);
+  });
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(got[2].second, "only_flagged") << "a metric with only flagged readings is stored";
+}
+
 TEST_F(TelemetryStoreTest, MetricIdsPersistAcrossReopen) {
   Write({R(1, "temperature", kBase, 1), R(1, "custom_probe", kBase, 2)});
   Reopen();
