@@ -125,7 +125,7 @@ ConnectResult Broker::Connect(const ConnectRequest& request, Outlet* outlet, Sys
     s.expires_at.reset();
     s.will = request.will ? std::make_unique<mqtt::Will>(*request.will) : nullptr;
     for (Delivery& d : s.queue) {
-      if (Expired(*d.message, now)) {
+      if (!d.released && Expired(*d.message, now)) {
         metrics_.dropped_expired.Inc();
       } else {
         result.queued.push_back(std::move(d));
@@ -200,6 +200,12 @@ void Broker::Disconnect(const std::string& client_id, std::uint64_t generation, 
 
 void Broker::Enqueue(Session& session, Delivery delivery, SysTime now) {
   if (delivery.qos == mqtt::QoS::kAtMostOnce) return;  // QoS 0 is not kept for offline clients
+  // A released QoS 2 flow (the client has the message; only its PUBREL is owed) is finished
+  // whatever the message's expiry or the queue's bound.
+  if (delivery.released) {
+    session.queue.push_back(std::move(delivery));
+    return;
+  }
   if (Expired(*delivery.message, now)) {
     metrics_.dropped_expired.Inc();
     return;
@@ -315,7 +321,7 @@ void Broker::PublishLocked(const MessagePtr& message, SysTime now,
       d.retain = d.retain || retain;
       return;
     }
-    Delivery d{message, qos, retain, {}};
+    Delivery d{.message = message, .qos = qos, .retain = retain};
     if (o.identifier != 0) d.subscription_ids.push_back(o.identifier);
     targets.push_back(Target{s, std::move(d), {}});
   };
@@ -349,7 +355,10 @@ void Broker::PublishLocked(const MessagePtr& message, SysTime now,
     std::vector<Delivery> copies;
     copies.push_back(std::move(t.delivery));
     for (const auto& [id, o] : t.extra) {
-      copies.push_back(Delivery{message, o.max_qos, o.retain_as_published, {id}});
+      copies.push_back(Delivery{.message = message,
+                                .qos = o.max_qos,
+                                .retain = o.retain_as_published,
+                                .subscription_ids = {id}});
     }
     for (Delivery& d : copies) {
       if (t.session->outlet) {
@@ -402,7 +411,7 @@ SubscribeResult Broker::Subscribe(const std::string& client_id, std::uint64_t ge
     for (const auto& [topic, message] : retained_) {
       if (!mqtt::TopicMatches(plain, topic) || Expired(*message, now)) continue;
       if (!auth_.MayReceive(*s.identity, topic)) continue;
-      Delivery d{message, MinQos(message->qos, sub.max_qos), true, {}};
+      Delivery d{.message = message, .qos = MinQos(message->qos, sub.max_qos), .retain = true};
       if (id != 0) d.subscription_ids.push_back(id);
       result.retained.push_back(std::move(d));
     }

@@ -41,7 +41,12 @@ struct Delivery {
   MessagePtr message;
   mqtt::QoS qos = mqtt::QoS::kAtMostOnce;  // min(message QoS, granted QoS)
   bool retain = false;                     // the RETAIN flag to send
-  std::vector<std::uint32_t> subscription_ids;
+  // Set when an earlier connection of the session sent it and the client had not finished
+  // the flow: re-sent with this packet id and DUP=1 (MQTT-4.4.0-1), or, when `released` (the
+  // client's PUBREC had arrived), only its PUBREL is re-sent.
+  bool released = false;
+  std::uint16_t packet_id = 0;
+  std::vector<std::uint32_t> subscription_ids = {};
 };
 
 bool Expired(const Message& message, SysTime now);

@@ -7,11 +7,17 @@
 namespace sw::broker {
 namespace {
 
-constexpr std::uint8_t kFormat = 1;
+constexpr std::uint8_t kFormat = 1;  // retained messages; sessions written before format 2
+// Sessions: 2 adds each queued delivery's unfinished packet id and released flag.
+constexpr std::uint8_t kSessionFormat = 2;
 
 class Writer {
  public:
   void U8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void U16(std::uint16_t v) {
+    U8(static_cast<std::uint8_t>(v >> 8));
+    U8(static_cast<std::uint8_t>(v));
+  }
   void U32(std::uint32_t v) {
     for (int i = 3; i >= 0; --i) U8(static_cast<std::uint8_t>(v >> (8 * i)));
   }
@@ -36,6 +42,12 @@ class Reader {
   bool U8(std::uint8_t& v) {
     if (pos_ + 1 > in_.size()) return false;
     v = static_cast<std::uint8_t>(in_[pos_++]);
+    return true;
+  }
+  bool U16(std::uint16_t& v) {
+    std::uint8_t hi = 0, lo = 0;
+    if (!U8(hi) || !U8(lo)) return false;
+    v = static_cast<std::uint16_t>((hi << 8) | lo);
     return true;
   }
   bool U32(std::uint32_t& v) {
@@ -131,7 +143,7 @@ Result<MessagePtr> DecodeMessage(std::string_view blob) {
 
 std::string EncodeSession(const StoredSession& session) {
   Writer w;
-  w.U8(kFormat);
+  w.U8(kSessionFormat);
   w.Bytes(session.identity.client_id);
   w.Bytes(session.identity.username);
   w.Bytes(session.identity.remote_ip);
@@ -149,7 +161,8 @@ std::string EncodeSession(const StoredSession& session) {
   w.U32(static_cast<std::uint32_t>(session.queue.size()));
   for (const Delivery& d : session.queue) {
     w.U8(static_cast<std::uint8_t>(d.qos));
-    w.U8(d.retain ? 1 : 0);
+    w.U8(static_cast<std::uint8_t>((d.retain ? 1 : 0) | (d.released ? 2 : 0)));
+    w.U16(d.packet_id);
     w.U32(static_cast<std::uint32_t>(d.subscription_ids.size()));
     for (std::uint32_t id : d.subscription_ids) w.U32(id);
     w.Bytes(EncodeMessage(*d.message));
@@ -163,9 +176,10 @@ Result<StoredSession> DecodeSession(std::string_view blob) {
   std::uint8_t format = 0, anonymous = 0;
   std::int64_t expires = 0;
   std::uint32_t n = 0;
-  if (!r.U8(format) || format != kFormat || !r.Bytes(s.identity.client_id) ||
-      !r.Bytes(s.identity.username) || !r.Bytes(s.identity.remote_ip) || !r.U8(anonymous) ||
-      !r.U32(s.expiry_s) || !r.I64(expires) || !r.U32(n)) {
+  if (!r.U8(format) || (format != kFormat && format != kSessionFormat) ||
+      !r.Bytes(s.identity.client_id) || !r.Bytes(s.identity.username) ||
+      !r.Bytes(s.identity.remote_ip) || !r.U8(anonymous) || !r.U32(s.expiry_s) || !r.I64(expires) ||
+      !r.U32(n)) {
     return Corrupt("session");
   }
   s.identity.anonymous = anonymous != 0;
@@ -187,13 +201,18 @@ Result<StoredSession> DecodeSession(std::string_view blob) {
   if (!r.U32(n)) return Corrupt("session");
   for (std::uint32_t i = 0; i < n; ++i) {
     Delivery d;
-    std::uint8_t qos = 0, retain = 0;
+    std::uint8_t qos = 0, flags = 0;
     std::uint32_t ids = 0;
-    if (!r.U8(qos) || qos > 2 || !r.U8(retain) || !r.U32(ids) || ids > 1024) {
+    if (!r.U8(qos) || qos > 2 || !r.U8(flags) || flags > 3) return Corrupt("session");
+    if (format >= 2 && !r.U16(d.packet_id)) return Corrupt("session");
+    if (!r.U32(ids) || ids > 1024) return Corrupt("session");
+    d.qos = static_cast<mqtt::QoS>(qos);
+    d.retain = (flags & 1) != 0;
+    d.released = (flags & 2) != 0;
+    if ((d.released || d.packet_id != 0) && (d.qos == mqtt::QoS::kAtMostOnce || d.packet_id == 0 ||
+                                             (d.released && d.qos != mqtt::QoS::kExactlyOnce))) {
       return Corrupt("session");
     }
-    d.qos = static_cast<mqtt::QoS>(qos);
-    d.retain = retain != 0;
     for (std::uint32_t k = 0; k < ids; ++k) {
       std::uint32_t id = 0;
       if (!r.U32(id)) return Corrupt("session");

@@ -41,7 +41,15 @@ TEST(Persist, SessionRoundTrip) {
   p.topic = "a/b";
   p.payload = "x";
   p.qos = mqtt::QoS::kAtLeastOnce;
-  s.queue.push_back(Delivery{MakeMessage(p, "o", SysTime{}), mqtt::QoS::kAtLeastOnce, true, {42}});
+  s.queue.push_back(Delivery{.message = MakeMessage(p, "o", SysTime{}),
+                             .qos = mqtt::QoS::kAtLeastOnce,
+                             .retain = true,
+                             .subscription_ids = {42}});
+  p.qos = mqtt::QoS::kExactlyOnce;
+  s.queue.push_back(Delivery{.message = MakeMessage(p, "o", SysTime{}),
+                             .qos = mqtt::QoS::kExactlyOnce,
+                             .released = true,
+                             .packet_id = 513});
   auto back = DecodeSession(EncodeSession(s));
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->identity.client_id, "c1");
@@ -51,10 +59,40 @@ TEST(Persist, SessionRoundTrip) {
   EXPECT_EQ(back->expires_at, s.expires_at);
   ASSERT_EQ(back->subscriptions.size(), 1u);
   EXPECT_EQ(back->subscriptions[0], s.subscriptions[0]);
-  ASSERT_EQ(back->queue.size(), 1u);
+  ASSERT_EQ(back->queue.size(), 2u);
   EXPECT_EQ(back->queue[0].message->payload, "x");
   EXPECT_EQ(back->queue[0].subscription_ids, std::vector<std::uint32_t>{42});
   EXPECT_TRUE(back->queue[0].retain);
+  EXPECT_EQ(back->queue[0].packet_id, 0);
+  EXPECT_FALSE(back->queue[0].released);
+  // An unfinished QoS 2 flow keeps its packet id and its stage across a restart.
+  EXPECT_EQ(back->queue[1].packet_id, 513);
+  EXPECT_TRUE(back->queue[1].released);
+  EXPECT_FALSE(back->queue[1].retain);
+}
+
+TEST(Persist, SessionsOfTheFirstFormatStillLoad) {
+  // A format-1 session blob (before packet ids were kept): one QoS 1 delivery.
+  StoredSession s;
+  s.identity.client_id = "old";
+  mqtt::Publish p;
+  p.topic = "t";
+  p.payload = "v";
+  p.qos = mqtt::QoS::kAtLeastOnce;
+  s.queue.push_back(Delivery{.message = MakeMessage(p, "o", SysTime{}),
+                             .qos = mqtt::QoS::kAtLeastOnce,
+                             .packet_id = 0x0102});
+  std::string blob = EncodeSession(s);
+  // Rewrite to format 1: version byte 1 and no packet id after the delivery's flags.
+  blob[0] = 1;
+  const std::size_t flags_at = blob.find(std::string("\x01\x00\x01\x02", 4));
+  ASSERT_NE(flags_at, std::string::npos);
+  blob.erase(flags_at + 2, 2);
+  auto back = DecodeSession(blob);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  ASSERT_EQ(back->queue.size(), 1u);
+  EXPECT_EQ(back->queue[0].message->payload, "v");
+  EXPECT_EQ(back->queue[0].packet_id, 0);
 }
 
 TEST(Persist, CorruptBlobsAreErrorsNotCrashes) {

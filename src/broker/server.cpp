@@ -219,7 +219,13 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     std::vector<Delivery> out;
     if (box_) {
       Outbox& box = *box_;
-      for (auto& [id, d] : box.inflight) out.push_back(std::move(d));
+      // Unfinished flows keep their packet id (and whether the PUBREC came) for the re-send
+      // when the session resumes.
+      for (auto& [id, d] : box.inflight) {
+        d.packet_id = id;
+        d.released = d.qos == mqtt::QoS::kExactlyOnce && conn_.OutboundReleased(id);
+        out.push_back(std::move(d));
+      }
       box.inflight = {};
       for (std::size_t i = box.pending_head; i < box.pending.size(); ++i) {
         out.push_back(std::move(box.pending[i]));
@@ -566,13 +572,25 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
           conn_.OutboundInflight() >= server_.options.max_inflight) {
         break;
       }
+      if (d.released) {  // the client has it: only the PUBREL is outstanding
+        const Status s = conn_.ResendPubrel(d.packet_id, box.out);
+        if (!s.ok() && s.error().code == Errc::kRateLimited) break;
+        Delivery sent = TakePending(box);
+        if (s.ok()) AddInflight(box, sent.packet_id, std::move(sent));
+        continue;  // kConflict (a taken-over session's id already reused): the flow is gone
+      }
       const std::optional<mqtt::PublishView> view = ViewOf(d, version_, now);
       if (!view) {
         server_.metrics.dropped_expired.Inc();
         (void)TakePending(box);
         continue;
       }
-      Result<std::uint16_t> id = conn_.Publish(*view, box.out);
+      Result<std::uint16_t> id = d.packet_id != 0 ? conn_.Republish(*view, d.packet_id, box.out)
+                                                  : conn_.Publish(*view, box.out);
+      if (!id.ok() && id.error().code == Errc::kConflict) {
+        d.packet_id = 0;  // its id went to a newer flow (takeover race): send it afresh
+        id = conn_.Publish(*view, box.out);
+      }
       if (!id.ok()) {
         if (id.error().code == Errc::kRateLimited) break;  // the client's receive maximum
         server_.metrics.dropped_too_large.Inc();           // above the client's packet size

@@ -476,18 +476,38 @@ Result<std::uint16_t> Connection::Publish(const mqtt::Publish& message, Actions&
 }
 
 Result<std::uint16_t> Connection::Publish(PublishView message, std::string& out) {
+  return PublishAs(message, 0, false, out);
+}
+
+Result<std::uint16_t> Connection::Republish(PublishView message, std::uint16_t packet_id,
+                                            std::string& out) {
+  if (packet_id == 0 || message.qos == QoS::kAtMostOnce) {
+    return MakeError(Errc::kInvalidArgument, "only a QoS 1/2 PUBLISH with a packet id is re-sent");
+  }
+  return PublishAs(message, packet_id, true, out);
+}
+
+Result<std::uint16_t> Connection::PublishAs(PublishView message, std::uint16_t packet_id, bool dup,
+                                            std::string& out) {
   if (state_ != State::kConnected) return MakeError(Errc::kUnavailable, "not connected");
   message.packet_id = 0;
-  message.dup = false;
+  message.dup = dup;
   if (message.qos != QoS::kAtMostOnce) {
     if (OutboundInflight() >= client_receive_maximum_) {
       return MakeError(Errc::kRateLimited, "client receive maximum reached");
     }
     const auto& outbound = R().outbound;
-    while (next_packet_id_ == 0 || FindKey(outbound, next_packet_id_) != outbound.end()) {
-      ++next_packet_id_;
+    if (packet_id != 0) {
+      if (FindKey(outbound, packet_id) != outbound.end()) {
+        return MakeError(Errc::kConflict, "packet id in use");
+      }
+      message.packet_id = packet_id;
+    } else {
+      while (next_packet_id_ == 0 || FindKey(outbound, next_packet_id_) != outbound.end()) {
+        ++next_packet_id_;
+      }
+      message.packet_id = next_packet_id_++;
     }
-    message.packet_id = next_packet_id_++;
   }
   const std::size_t before = out.size();
   SW_TRY(EncodePublish(message, version_, out));
@@ -502,6 +522,28 @@ Result<std::uint16_t> Connection::Publish(PublishView message, std::string& out)
                                             : OutboundStage::kAwaitingPubrec);
   }
   return message.packet_id;
+}
+
+Status Connection::ResendPubrel(std::uint16_t packet_id, std::string& out) {
+  if (state_ != State::kConnected) return MakeError(Errc::kUnavailable, "not connected");
+  if (packet_id == 0) return MakeError(Errc::kInvalidArgument, "packet id 0");
+  if (OutboundInflight() >= client_receive_maximum_) {
+    return MakeError(Errc::kRateLimited, "client receive maximum reached");
+  }
+  if (FindKey(R().outbound, packet_id) != R().outbound.end()) {
+    return MakeError(Errc::kConflict, "packet id in use");
+  }
+  Pubrel pubrel;
+  pubrel.packet_id = packet_id;
+  SW_TRY(Encode(pubrel, version_, out));
+  PutKey(T().outbound, packet_id, OutboundStage::kAwaitingPubcomp);
+  return Ok{};
+}
+
+bool Connection::OutboundReleased(std::uint16_t packet_id) const {
+  const auto& outbound = R().outbound;
+  auto it = FindKey(outbound, packet_id);
+  return it != outbound.end() && it->second == OutboundStage::kAwaitingPubcomp;
 }
 
 Status Connection::Send(const Packet& packet, Actions& out) {

@@ -110,6 +110,17 @@ class Connection {
   // action: the server's delivery path encodes straight into its write buffer. The view's
   // packet_id and dup are ignored.
   Result<std::uint16_t> Publish(PublishView message, std::string& out);
+  // After a session resumed (MQTT-4.4.0-1, 3.1.1 and 5.0): re-sends an outbound PUBLISH the
+  // client had not acknowledged on an earlier connection, with DUP=1 and its original packet
+  // id. Fails like Publish, and with kConflict (nothing sent) when that id is already in use
+  // on this connection.
+  Result<std::uint16_t> Republish(PublishView message, std::uint16_t packet_id, std::string& out);
+  // The same for a QoS 2 flow whose PUBREC had arrived: re-sends its PUBREL (never the
+  // PUBLISH again: the client has the message) and waits for the PUBCOMP.
+  Status ResendPubrel(std::uint16_t packet_id, std::string& out);
+  // Whether outbound QoS 2 flow `packet_id` has had its PUBREC (only PUBREL/PUBCOMP remain).
+  // Valid after the connection closed too (for handing unfinished flows back to the session).
+  bool OutboundReleased(std::uint16_t packet_id) const;
   // Sends a reply such as SUBACK or UNSUBACK. Fails when not connected or unencodable.
   Status Send(const Packet& packet, Actions& out);
   // Server-initiated close: DISCONNECT with `reason` in 5.0, then close.
@@ -133,6 +144,8 @@ class Connection {
   void HandlePacket(Packet packet, Actions& out);
   void HandlePublish(mqtt::Publish publish, Actions& out);
   void SendPacket(const Packet& packet, Actions& out);
+  Result<std::uint16_t> PublishAs(PublishView message, std::uint16_t packet_id, bool dup,
+                                  std::string& out);
   void Violation(ReasonCode reason, std::string message, Actions& out);
   void Finish(ReasonCode reason, bool publish_will, Actions& out);
 

@@ -482,6 +482,61 @@ TEST(ConnectionOutbound, Qos2Flow) {
   EXPECT_EQ(All<ProtocolViolation>(a).size(), 1u);
 }
 
+// MQTT-4.4.0-1: after the session resumes, an unacknowledged PUBLISH goes again with DUP=1
+// and its original packet id; a QoS 2 flow whose PUBREC had come gets only its PUBREL.
+TEST(ConnectionOutbound, ResumedFlowsKeepTheirPacketIds) {
+  const SysTime now{};
+  Connection first(ConnectionOptions{}, now);
+  first.OnBytes(Hex(kConnectV3), now);
+  first.Accept(false);
+  Publish message;
+  message.topic = "t";
+  message.qos = QoS::kExactlyOnce;
+  Actions out;
+  auto a = first.Publish(message, out);
+  auto b = first.Publish(message, out);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::string pubrec;
+  ASSERT_TRUE(Encode(Pubrec{*a, 0, {}}, kV3, pubrec).ok());
+  first.OnBytes(pubrec, now);
+  (void)first.Close(ReasonCode::kServerShuttingDown);
+  EXPECT_TRUE(first.OutboundReleased(*a)) << "the PUBREC came";
+  EXPECT_FALSE(first.OutboundReleased(*b)) << "still awaiting its PUBREC";
+  EXPECT_FALSE(first.OutboundReleased(999));
+
+  Connection second(ConnectionOptions{}, now);
+  second.OnBytes(Hex(kConnectV3), now);
+  second.Accept(true);
+  std::string pubrel, republish, publish, refused;
+  ASSERT_TRUE(second.ResendPubrel(*a, pubrel).ok());
+  PublishView view;
+  view.topic = "t";
+  view.qos = QoS::kExactlyOnce;
+  auto again = second.Republish(view, *b, republish);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *b);
+  EXPECT_EQ(second.Republish(view, *b, refused).error().code, Errc::kConflict) << "id in use";
+  EXPECT_EQ(second.ResendPubrel(*a, refused).error().code, Errc::kConflict);
+  EXPECT_TRUE(refused.empty());
+  auto fresh = second.Publish(view, publish);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_NE(*fresh, *a);
+  EXPECT_NE(*fresh, *b);
+  auto sent = Sent(Actions{SendBytes{pubrel}, SendBytes{republish}, SendBytes{publish}}, kV3);
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(std::get<Pubrel>(sent[0]).packet_id, *a);
+  EXPECT_EQ(std::get<Publish>(sent[1]).packet_id, *b);
+  EXPECT_TRUE(std::get<Publish>(sent[1]).dup);
+  EXPECT_FALSE(std::get<Publish>(sent[2]).dup);
+
+  std::string pubcomp;
+  ASSERT_TRUE(Encode(Pubcomp{*a, 0, {}}, kV3, pubcomp).ok());
+  Actions done = second.OnBytes(pubcomp, now);
+  ASSERT_EQ(All<PublishAcknowledged>(done).size(), 1u);
+  EXPECT_EQ(All<PublishAcknowledged>(done)[0].packet_id, *a);
+  EXPECT_EQ(second.OutboundInflight(), 2u);
+}
+
 TEST(ConnectionOutbound, RespectsClientMaximumPacketSize) {
   const SysTime now{};
   Connection conn(ConnectionOptions{}, now);

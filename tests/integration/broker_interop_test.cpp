@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -217,6 +218,144 @@ TEST_F(BrokerTest, SessionsAndRetainedMessagesSurviveABrokerRestart) {
   auto [code, out] = RunChild(Sub("mqttv311", {"-t", "keep/#", "-C", "1", "-W", "5", "-v"}));
   EXPECT_EQ(code, 0);
   EXPECT_EQ(out, "keep/me retained\n");
+}
+
+// ---- unfinished flows of a persistent session (MQTT-4.4.0-1) ------------------------------
+
+std::string PersistentConnect(const std::string& client_id, bool v5) {
+  std::string body = Str("MQTT") + std::string(1, v5 ? '\x05' : '\x04');
+  body += std::string(1, '\x00');                              // clean session / clean start off
+  body += std::string("\x00\x3C", 2);                          // keep alive 60 s
+  if (v5) body += std::string("\x05\x11\x00\x00\x0E\x10", 6);  // session expiry 3600 s
+  body += Str(client_id);
+  return Packet(0x10, body);
+}
+
+std::string Id(std::uint16_t id) {
+  return std::string{static_cast<char>(id >> 8), static_cast<char>(id & 0xFF)};
+}
+
+struct SeenPublish {
+  unsigned char first = 0;
+  std::uint16_t id = 0;
+  std::string payload;
+};
+
+// Parses a QoS 1/2 PUBLISH read by ReadPacket (no properties sent by the broker here).
+SeenPublish ParsePublish(const std::string& packet, bool v5) {
+  SeenPublish p;
+  if (packet.size() < 4) return p;
+  p.first = static_cast<unsigned char>(packet[0]);
+  const std::size_t topic_len =
+      (static_cast<unsigned char>(packet[2]) << 8) | static_cast<unsigned char>(packet[3]);
+  std::size_t at = 4 + topic_len;
+  if (packet.size() < at + 2) return p;
+  p.id = static_cast<std::uint16_t>((static_cast<unsigned char>(packet[at]) << 8) |
+                                    static_cast<unsigned char>(packet[at + 1]));
+  at += 2;
+  if (v5) at += 1 + static_cast<unsigned char>(packet[at]);
+  if (at <= packet.size()) p.payload = packet.substr(at);
+  return p;
+}
+
+// A subscriber with a persistent session gets a QoS 2 message (answers PUBREC, gets the
+// PUBREL, never sends the PUBCOMP) and a QoS 1 message (never answers), then its connection
+// drops. `resume` (returns the MQTT port to come back to, 0 on failure) brings it back
+// after a reconnect or a broker restart; it must get
+// the PUBREL again — not the QoS 2 PUBLISH, which would deliver that message twice — and the
+// QoS 1 PUBLISH with DUP=1 and its original packet id.
+void CheckUnfinishedFlowsResume(const std::string& version, int port,
+                                const std::function<void()>& publish_two,
+                                const std::function<int()>& resume) {
+  const bool v5 = version == "mqttv5";
+  const std::string client = "resume-" + version;
+  std::uint16_t qos2_id = 0, qos1_id = 0;
+  {
+    RawClient c(port);
+    ASSERT_TRUE(c.Send(PersistentConnect(client, v5)));
+    ASSERT_EQ(ReadPacket(c).substr(0, 1), "\x20");
+    ASSERT_TRUE(c.Send(Packet(0x82, Id(1) + (v5 ? std::string(1, '\x00') : std::string()) +
+                                        Str("rf/" + version) + std::string(1, '\x02'))));
+    ASSERT_EQ(ReadPacket(c).substr(0, 1), "\x90");
+    publish_two();
+    SeenPublish m1 = ParsePublish(ReadPacket(c), v5);
+    ASSERT_EQ(m1.first & 0xF6, 0x34) << "a QoS 2 PUBLISH";
+    ASSERT_EQ(m1.payload, "m1");
+    qos2_id = m1.id;
+    ASSERT_TRUE(c.Send(Packet(0x50, Id(qos2_id))));  // PUBREC
+    std::string pubrel, next;
+    // The PUBREL and the QoS 1 PUBLISH, in whichever order they come.
+    for (int i = 0; i < 2; ++i) {
+      std::string p = ReadPacket(c);
+      ASSERT_FALSE(p.empty());
+      if (static_cast<unsigned char>(p[0]) == 0x62) {
+        pubrel = p;
+      } else {
+        next = p;
+      }
+    }
+    ASSERT_EQ(pubrel.substr(2, 2), Id(qos2_id));
+    SeenPublish m2 = ParsePublish(next, v5);
+    ASSERT_EQ(m2.first, 0x32) << "a QoS 1 PUBLISH, first sending";
+    ASSERT_EQ(m2.payload, "m2");
+    qos1_id = m2.id;
+    c.Close();  // no PUBCOMP, no PUBACK
+  }
+  const int again_port = resume();
+  ASSERT_NE(again_port, 0);
+  RawClient c(again_port);
+  ASSERT_TRUE(c.Send(PersistentConnect(client, v5)));
+  const std::string connack = ReadPacket(c);
+  ASSERT_GE(connack.size(), 4u);
+  EXPECT_EQ(connack[2], '\x01') << "session present";
+  const std::string first = ReadPacket(c);
+  ASSERT_EQ(first.substr(0, 1), "\x62") << "the PUBREL again, not the QoS 2 PUBLISH";
+  EXPECT_EQ(first.substr(2, 2), Id(qos2_id));
+  SeenPublish again = ParsePublish(ReadPacket(c), v5);
+  EXPECT_EQ(again.first, 0x3A) << "QoS 1 with DUP=1";
+  EXPECT_EQ(again.id, qos1_id) << "its original packet id";
+  EXPECT_EQ(again.payload, "m2");
+  ASSERT_TRUE(c.Send(Packet(0x70, Id(qos2_id)) + Packet(0x40, Id(qos1_id))));  // PUBCOMP, PUBACK
+  EXPECT_TRUE(c.Read(1, 500ms).empty()) << "nothing else: m1 is not delivered twice";
+  ASSERT_TRUE(c.Send(Packet(0xE0, v5 ? std::string(1, '\x00') : std::string())));
+}
+
+TEST_F(BrokerTest, UnfinishedFlowsResumeWithTheirPacketIdsAfterAReconnect) {
+  for (const std::string& v : kVersions) {
+    SCOPED_TRACE(v);
+    CheckUnfinishedFlowsResume(
+        v, std::stoi(port_),
+        [&] {
+          ASSERT_EQ(RunChild(Pub(v, {"-t", "rf/" + v, "-q", "2", "-m", "m1"})).first, 0);
+          ASSERT_EQ(RunChild(Pub(v, {"-t", "rf/" + v, "-q", "1", "-m", "m2"})).first, 0);
+        },
+        [&] {
+          // The broker has seen the drop once the session is offline again.
+          return Eventually([&] { return Metric("sitewatch_mqtt_connections") == 0; })
+                     ? std::stoi(port_)
+                     : 0;
+        });
+  }
+}
+
+TEST_F(BrokerTest, UnfinishedFlowsResumeWithTheirPacketIdsAfterABrokerRestart) {
+  const std::string v = "mqttv5";
+  CheckUnfinishedFlowsResume(
+      v, std::stoi(port_),
+      [&] {
+        ASSERT_EQ(RunChild(Pub(v, {"-t", "rf/" + v, "-q", "2", "-m", "m1"})).first, 0);
+        ASSERT_EQ(RunChild(Pub(v, {"-t", "rf/" + v, "-q", "1", "-m", "m2"})).first, 0);
+      },
+      [&] {
+        EXPECT_TRUE(Eventually([&] { return Metric("sitewatch_mqtt_connections") == 0; }));
+        const std::string dir = server_->data_dir();
+        if (server_->Stop(SIGTERM) != 0) return 0;
+        ServerOptions options = Options();
+        options.data_dir = dir;
+        server_ = std::make_unique<ServerProcess>(options);
+        port_ = std::to_string(MqttPort(*server_));
+        return MqttPort(*server_);
+      });
 }
 
 TEST_F(BrokerTest, SharedSubscriptionSplitsTheLoad) {
