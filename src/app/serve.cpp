@@ -53,6 +53,10 @@ class BrokerStoreAdapter final : public broker::BrokerStore {
   Status ReplaceSessions(const std::vector<broker::KeyedBlob>& sessions) override {
     return store_.ReplaceSessions(sessions);
   }
+  Status UpdateSessions(const std::vector<broker::KeyedBlob>& put,
+                        const std::vector<std::string>& removed) override {
+    return store_.UpdateSessions(put, removed);
+  }
   Result<std::vector<broker::KeyedBlob>> LoadSessions() override { return store_.LoadSessions(); }
 
  private:

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "broker/persist.hpp"
+#include "common/log.hpp"
 #include "protocol/topic.hpp"
 
 namespace sw::broker {
@@ -121,7 +122,9 @@ ConnectResult Broker::Connect(const ConnectRequest& request, Outlet* outlet, Sys
     Session& s = it->second;
     s.generation = generation;
     s.outlet = outlet;
+    const std::uint32_t old_expiry = s.expiry_s;
     s.expiry_s = std::min(request.session_expiry_s, options_.max_session_expiry_s);
+    if (old_expiry != 0 || s.expiry_s != 0) MarkChanged(s);
     s.expires_at.reset();
     s.will = request.will ? std::make_unique<mqtt::Will>(*request.will) : nullptr;
     for (Delivery& d : s.queue) {
@@ -187,6 +190,7 @@ void Broker::Disconnect(const std::string& client_id, std::uint64_t generation, 
       s.queue.clear();
       for (Delivery& d : queue) Enqueue(s, std::move(d), now);
       if (s.expiry_s != kNeverExpires) s.expires_at = now + std::chrono::seconds(s.expiry_s);
+      MarkChanged(s);
     }
     for (const MessagePtr& will : wills) {
       std::size_t reached = 0;
@@ -204,6 +208,7 @@ void Broker::Enqueue(Session& session, Delivery delivery, SysTime now) {
   // whatever the message's expiry or the queue's bound.
   if (delivery.released) {
     session.queue.push_back(std::move(delivery));
+    MarkChanged(session);
     return;
   }
   if (Expired(*delivery.message, now)) {
@@ -215,6 +220,11 @@ void Broker::Enqueue(Session& session, Delivery delivery, SysTime now) {
     return;
   }
   session.queue.push_back(std::move(delivery));
+  MarkChanged(session);
+}
+
+void Broker::MarkChanged(const Session& session) {
+  if (store_ && session.expiry_s != 0) changed_sessions_.insert(session.identity->client_id);
 }
 
 void Broker::SetIdentity(std::unordered_map<std::string_view, Session>::iterator it,
@@ -233,6 +243,7 @@ void Broker::RemoveSession(Session& session) {
     trie_.Remove(plain, group, &session);
   }
   metrics_.subscriptions.Set(static_cast<std::int64_t>(trie_.size()));
+  MarkChanged(session);  // gone: deleted from the store at the next save
   // A copy: the key must outlive the erase, which destroys `session` and its identity.
   const std::shared_ptr<const ClientIdentity> identity = session.identity;
   sessions_.erase(std::string_view(identity->client_id));
@@ -402,6 +413,7 @@ SubscribeResult Broker::Subscribe(const std::string& client_id, std::uint64_t ge
                                 sub.retain_handling, id};
     const bool existed = trie_.Insert(plain, group, &s, options);
     s.subscriptions[sub.filter] = options;
+    MarkChanged(s);
     result.reason_codes.push_back(static_cast<std::uint8_t>(sub.max_qos));
     // Retained messages: not for shared subscriptions (4.8.2); retain handling 1 = only for
     // a new subscription, 2 = never.
@@ -434,6 +446,7 @@ std::vector<std::uint8_t> Broker::Unsubscribe(const std::string& client_id,
       auto [plain, group] = SplitShared(filter);
       removed = trie_.Remove(plain, group, &s);
       s.subscriptions.erase(filter);
+      MarkChanged(s);
     }
     codes.push_back(static_cast<std::uint8_t>(removed ? mqtt::ReasonCode::kSuccess
                                                       : mqtt::ReasonCode::kNoSubscriptionExisted));
@@ -487,6 +500,7 @@ std::size_t Broker::PublishFromPlatform(std::string topic, std::string payload, 
 void Broker::Tick(SysTime now) {
   std::vector<MessagePtr> messages;
   std::vector<std::shared_ptr<Internal>> internal;
+  bool save_due = false;
   {
     std::lock_guard lock(mutex_);
     if (!started_) started_ = now;
@@ -507,6 +521,11 @@ void Broker::Tick(SysTime now) {
       next_sys_ = now + options_.sys_interval;
       PublishSys(now, messages);
     }
+    if (store_ && options_.session_save_interval.count() > 0 &&
+        (!next_save_ || now >= *next_save_)) {
+      next_save_ = now + options_.session_save_interval;
+      save_due = true;
+    }
     for (const MessagePtr& m : messages) {
       std::size_t reached = 0;
       std::vector<std::shared_ptr<Internal>> matched;
@@ -518,6 +537,12 @@ void Broker::Tick(SysTime now) {
   for (const auto& in : internal) {
     for (const MessagePtr& m : messages) {
       if (mqtt::TopicMatches(in->filter, m->topic)) in->handler(*m, nullptr);
+    }
+  }
+  if (save_due) {
+    if (const Status s = SaveChangedSessions(now); !s.ok()) {
+      log::Warn("could not save the changed MQTT sessions; retrying at the next tick",
+                {{"error", s.error().message}});
     }
   }
 }
@@ -605,29 +630,63 @@ Status Broker::Restore(SysTime now) {
   return Ok{};
 }
 
+std::string Broker::EncodeStored(const Session& s, SysTime now) {
+  StoredSession stored;
+  stored.identity = *s.identity;
+  stored.expiry_s = s.expiry_s;
+  // A connected session's expiry runs from now: if the broker goes away (stops, or crashes
+  // after this save), its client is gone from then on.
+  stored.expires_at = s.expires_at;
+  if (s.outlet && s.expiry_s != kNeverExpires) {
+    stored.expires_at = now + std::chrono::seconds(s.expiry_s);
+  }
+  for (const auto& [filter, options] : s.subscriptions) {
+    stored.subscriptions.emplace_back(filter, options);
+  }
+  stored.queue = s.queue;
+  return EncodeSession(stored);
+}
+
 Status Broker::SaveSessions(SysTime now) {
   if (!store_) return Ok{};
+  std::lock_guard save(save_mutex_);
   std::vector<KeyedBlob> blobs;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [id, s] : sessions_) {
       if (s.expiry_s == 0) continue;
-      StoredSession stored;
-      stored.identity = *s.identity;
-      stored.expiry_s = s.expiry_s;
-      // A connected session starts its expiry now: the broker is going away.
-      stored.expires_at = s.expires_at;
-      if (s.outlet && s.expiry_s != kNeverExpires) {
-        stored.expires_at = now + std::chrono::seconds(s.expiry_s);
-      }
-      for (const auto& [filter, options] : s.subscriptions) {
-        stored.subscriptions.emplace_back(filter, options);
-      }
-      stored.queue = s.queue;
-      blobs.emplace_back(std::string(id), EncodeSession(stored));
+      blobs.emplace_back(std::string(id), EncodeStored(s, now));
     }
+    changed_sessions_.clear();
   }
   return store_->ReplaceSessions(blobs);
+}
+
+Status Broker::SaveChangedSessions(SysTime now) {
+  if (!store_) return Ok{};
+  std::lock_guard save(save_mutex_);
+  std::vector<KeyedBlob> put;
+  std::vector<std::string> removed;
+  {
+    std::lock_guard lock(mutex_);
+    if (changed_sessions_.empty()) return Ok{};
+    for (auto it = changed_sessions_.begin(); it != changed_sessions_.end();) {
+      auto node = changed_sessions_.extract(it++);
+      auto s = sessions_.find(node.value());
+      if (s == sessions_.end() || s->second.expiry_s == 0) {
+        removed.push_back(std::move(node.value()));
+      } else {
+        put.emplace_back(std::move(node.value()), EncodeStored(s->second, now));
+      }
+    }
+  }
+  Status status = store_->UpdateSessions(put, removed);
+  if (!status.ok()) {  // try again with the next save (their newest state by then)
+    std::lock_guard lock(mutex_);
+    for (auto& [id, blob] : put) changed_sessions_.insert(std::move(id));
+    for (std::string& id : removed) changed_sessions_.insert(std::move(id));
+  }
+  return status;
 }
 
 }  // namespace sw::broker

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "broker/auth.hpp"
@@ -87,6 +88,10 @@ struct BrokerOptions {
   std::size_t max_queued_messages = 1000;  // per offline session (QoS 1/2)
   std::uint32_t max_session_expiry_s = 0xFFFFFFFF;
   std::chrono::seconds sys_interval{10};  // $SYS/broker/... refresh; 0 = off
+  // Changed persistent sessions (subscriptions, offline queue, expiry) are written to the
+  // store from Tick at most this often, so a crash loses at most this much; 0: only when the
+  // broker stops (SaveSessions).
+  std::chrono::milliseconds session_save_interval{1000};
   std::string version = "sitewatch";
 };
 
@@ -157,6 +162,10 @@ class Broker {
   // Saves every persistent session (subscriptions and queued messages) to the store; called
   // when the broker stops, after the connections are closed.
   Status SaveSessions(SysTime now);
+  // Writes the persistent sessions changed since the last save (and deletes the ones gone);
+  // Tick calls it. A connected session is stored with its subscriptions; what its connection
+  // holds in flight is not (it is saved when the connection ends).
+  Status SaveChangedSessions(SysTime now);
 
   // Fires due wills, expires sessions, refreshes $SYS. Call about once a second.
   void Tick(SysTime now);
@@ -191,6 +200,9 @@ class Broker {
   std::size_t PublishUnlocked(const MessagePtr& message, SysTime now, const AckToken& ack);
   void Enqueue(Session& session, Delivery delivery, SysTime now);
   void RemoveSession(Session& session);
+  // Notes a persistent session (or one being removed) for the next SaveChangedSessions.
+  void MarkChanged(const Session& session);
+  static std::string EncodeStored(const Session& session, SysTime now);
   // Replaces the identity of the session at `it` (same client id) and re-keys it.
   void SetIdentity(std::unordered_map<std::string_view, Session>::iterator it,
                    std::shared_ptr<const ClientIdentity> identity);
@@ -203,6 +215,7 @@ class Broker {
   const BrokerOptions options_;
   BrokerStore* store_;
 
+  std::mutex save_mutex_;  // one save at a time (taken before mutex_)
   mutable std::mutex mutex_;
   // Sessions in place (stable addresses: the trie points at them), keyed by a view of their
   // own identity->client_id; SetIdentity re-keys when the identity object changes.
@@ -210,6 +223,7 @@ class Broker {
   Trie trie_;
   std::map<std::string, MessagePtr, std::less<>> retained_;
   std::map<std::string, PendingWill> pending_wills_;  // by client id
+  std::unordered_set<std::string> changed_sessions_;  // client ids, for SaveChangedSessions
   struct Internal {
     std::uint64_t id;
     std::string filter;
@@ -223,6 +237,7 @@ class Broker {
   std::uint64_t next_generation_ = 1;
   std::optional<SysTime> started_;
   std::optional<SysTime> next_sys_;
+  std::optional<SysTime> next_save_;
   std::atomic<std::uint64_t> received_{0};
   std::atomic<std::uint64_t> sent_{0};
 };

@@ -454,6 +454,115 @@ TEST_F(BrokerTest, UnsubscribeReportsWhetherTheSubscriptionExisted) {
   EXPECT_TRUE(a.delivered.empty());
 }
 
+// Keyed blobs in memory; can be told to fail.
+class MemoryBrokerStore final : public BrokerStore {
+ public:
+  Status PutRetained(std::string_view, std::string_view) override { return Ok{}; }
+  Status DeleteRetained(std::string_view) override { return Ok{}; }
+  Result<std::vector<KeyedBlob>> LoadRetained() override { return std::vector<KeyedBlob>{}; }
+  Status ReplaceSessions(const std::vector<KeyedBlob>& sessions) override {
+    if (fail) return MakeError(Errc::kUnavailable, "disk full");
+    this->sessions.clear();
+    for (const auto& [id, blob] : sessions) this->sessions[id] = blob;
+    return Ok{};
+  }
+  Status UpdateSessions(const std::vector<KeyedBlob>& put,
+                        const std::vector<std::string>& removed) override {
+    if (fail) return MakeError(Errc::kUnavailable, "disk full");
+    ++updates;
+    for (const auto& [id, blob] : put) sessions[id] = blob;
+    for (const std::string& id : removed) sessions.erase(id);
+    return Ok{};
+  }
+  Result<std::vector<KeyedBlob>> LoadSessions() override {
+    return std::vector<KeyedBlob>(sessions.begin(), sessions.end());
+  }
+
+  std::map<std::string, std::string> sessions;
+  bool fail = false;
+  int updates = 0;
+};
+
+// Sessions reach the store from Tick as they change, so a broker that dies without
+// SaveSessions (a crash) still has them when the next one restores.
+TEST(BrokerPersistence, ChangedSessionsAreSavedByTheTickAndSurviveACrash) {
+  metrics::Registry registry;
+  BrokerMetrics metrics(registry);
+  TestAuthenticator auth;
+  MemoryBrokerStore store;
+  BrokerOptions options;
+  options.sys_interval = 0s;
+  SysTime now = FromUnixSeconds(1'700'000'000);
+  auto connect = [&](Broker& b, const std::string& id, FakeOutlet& outlet, bool clean,
+                     std::uint32_t expiry) {
+    ConnectRequest r;
+    auto identity = std::make_shared<ClientIdentity>();
+    identity->client_id = id;
+    r.identity = identity;
+    r.clean_start = clean;
+    r.session_expiry_s = expiry;
+    ConnectResult result = b.Connect(r, &outlet, now);
+    for (auto& d : result.queued) outlet.delivered.push_back(std::move(d));
+    return result;
+  };
+  auto publish = [&](Broker& b, const std::string& topic) {
+    mqtt::Publish p;
+    p.topic = topic;
+    p.payload = "m";
+    p.qos = QoS::kAtLeastOnce;
+    b.Publish(MakeMessage(p, "pub", now), now);
+  };
+  auto subscribe = [&](Broker& b, const std::string& id, std::uint64_t gen) {
+    mqtt::Subscribe s;
+    s.packet_id = 1;
+    mqtt::Subscription sub;
+    sub.filter = "q/#";
+    sub.max_qos = QoS::kAtLeastOnce;
+    s.subscriptions.push_back(sub);
+    (void)b.Subscribe(id, gen, s, now);
+  };
+  {
+    Broker first(auth, metrics, options, &store);
+    FakeOutlet a, b, c;
+    const auto gen = connect(first, "a", a, false, 3600).generation;
+    subscribe(first, "a", gen);
+    connect(first, "b", b, true, 0);      // clean: never stored
+    connect(first, "c", c, false, 3600);  // persistent for now
+    first.Tick(now);
+    EXPECT_EQ(store.sessions.size(), 2u) << "a and c, without a clean stop";
+    EXPECT_FALSE(store.sessions.contains("b"));
+    first.Disconnect("a", gen, a, false, now);
+    publish(first, "q/1");  // queued for the offline session
+    FakeOutlet c2;
+    connect(first, "c", c2, true, 0);  // c starts clean: its session is gone
+    store.fail = true;
+    now += 1s;
+    first.Tick(now);  // the write fails: kept for the next one
+    store.fail = false;
+    now += 100ms;
+    first.Tick(now);
+    EXPECT_EQ(store.updates, 1) << "at most one save per interval";
+    now += 1s;
+    first.Tick(now);
+    EXPECT_FALSE(store.sessions.contains("c"));
+    EXPECT_TRUE(store.sessions.contains("a"));
+    const int updates = store.updates;
+    now += 1s;
+    first.Tick(now);
+    EXPECT_EQ(store.updates, updates) << "nothing changed, nothing written";
+    // No SaveSessions: the broker "crashes" here.
+  }
+  Broker second(auth, metrics, options, &store);
+  ASSERT_TRUE(second.Restore(now).ok());
+  FakeOutlet again;
+  auto result = connect(second, "a", again, false, 3600);
+  EXPECT_TRUE(result.session_present);
+  ASSERT_EQ(again.Topics(), std::vector<std::string>{"q/1"}) << "the queued message survived";
+  publish(second, "q/2");
+  EXPECT_EQ(again.delivered.size(), 2u) << "and so did the subscription";
+  EXPECT_FALSE(second.HasSession("c"));
+}
+
 TEST(BrokerSys, PublishesStatisticsUnderSys) {
   metrics::Registry registry;
   BrokerMetrics metrics(registry);

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "broker_util.hpp"
@@ -356,6 +357,36 @@ TEST_F(BrokerTest, UnfinishedFlowsResumeWithTheirPacketIdsAfterABrokerRestart) {
         port_ = std::to_string(MqttPort(*server_));
         return MqttPort(*server_);
       });
+}
+
+// The broker writes changed sessions about once a second, so a SIGKILL (no clean stop, no
+// final snapshot) keeps the subscriptions and offline queues older than that.
+TEST_F(BrokerTest, SessionsSurviveABrokerCrash) {
+  for (const std::string& v : kVersions) {
+    std::vector<std::string> session = {"-c", "-i", "crash-" + v, "-q", "1", "-t", "cr/" + v};
+    if (v == "mqttv5") session.insert(session.end(), {"-x", "3600"});
+    auto first = Sub(v, session);
+    first.push_back("-E");
+    ASSERT_EQ(RunChild(first).first, 0);
+    ASSERT_EQ(RunChild(Pub(v, {"-t", "cr/" + v, "-q", "1", "-m", "queued-" + v})).first, 0);
+  }
+  std::this_thread::sleep_for(2500ms);  // two save ticks
+  const std::string dir = server_->data_dir();
+  server_->Stop(SIGKILL);
+  ServerOptions options = Options();
+  options.data_dir = dir;
+  server_ = std::make_unique<ServerProcess>(options);
+  port_ = std::to_string(MqttPort(*server_));
+  for (const std::string& v : kVersions) {
+    SCOPED_TRACE(v);
+    std::vector<std::string> session = {"-c", "-i", "crash-" + v, "-q", "1", "-t", "cr/" + v};
+    if (v == "mqttv5") session.insert(session.end(), {"-x", "3600"});
+    auto again = Sub(v, session);
+    again.insert(again.end(), {"-C", "1", "-W", "5"});
+    auto [code, out] = RunChild(again);
+    EXPECT_EQ(code, 0);
+    EXPECT_EQ(out, "queued-" + v + "\n");
+  }
 }
 
 TEST_F(BrokerTest, SharedSubscriptionSplitsTheLoad) {

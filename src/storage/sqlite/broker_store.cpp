@@ -71,4 +71,27 @@ Status SqliteBrokerStore::ReplaceSessions(const std::vector<KeyedBlob>& sessions
   return tx.Commit();
 }
 
+Status SqliteBrokerStore::UpdateSessions(const std::vector<KeyedBlob>& put,
+                                         const std::vector<std::string>& removed) {
+  if (put.empty() && removed.empty()) return Ok{};
+  std::lock_guard lock(mutex_);
+  Transaction tx(*db_);
+  SW_TRY(tx.Begin());
+  SW_ASSIGN_OR_RETURN(Stmt upsert, db_->Prepare("INSERT INTO mqtt_sessions (client_id, blob) "
+                                                "VALUES (?, ?) ON CONFLICT (client_id) DO "
+                                                "UPDATE SET blob = excluded.blob"));
+  for (const auto& [client_id, blob] : put) {
+    upsert.Reset();
+    upsert.Bind(1, client_id).Bind(2, blob);
+    SW_TRY(upsert.Run());
+  }
+  SW_ASSIGN_OR_RETURN(Stmt erase, db_->Prepare("DELETE FROM mqtt_sessions WHERE client_id = ?"));
+  for (const std::string& client_id : removed) {
+    erase.Reset();
+    erase.Bind(1, client_id);
+    SW_TRY(erase.Run());
+  }
+  return tx.Commit();
+}
+
 }  // namespace sw::storage::sqlite

@@ -30,6 +30,8 @@ class SqliteBrokerStore {
   Status DeleteRetained(std::string_view topic);
   Result<std::vector<KeyedBlob>> LoadRetained();
   Status ReplaceSessions(const std::vector<KeyedBlob>& sessions);
+  // Upserts `put` and deletes `removed` in one transaction.
+  Status UpdateSessions(const std::vector<KeyedBlob>& put, const std::vector<std::string>& removed);
   Result<std::vector<KeyedBlob>> LoadSessions();
 
  private:

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "storage/sqlite/database.hpp"
@@ -34,6 +35,18 @@ TEST(SqliteBrokerStore, ReplaceSessionsIsASnapshot) {
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 1u);
   EXPECT_EQ((*all)[0], (SqliteBrokerStore::KeyedBlob{"b", "3"}));
+}
+
+TEST(SqliteBrokerStore, UpdateSessionsUpsertsAndDeletes) {
+  auto store = SqliteBrokerStore::Open(":memory:", 1000);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->ReplaceSessions({{"a", "1"}, {"b", "2"}}).ok());
+  ASSERT_TRUE((*store)->UpdateSessions({{"b", "3"}, {"c", "4"}}, {"a", "never-there"}).ok());
+  auto all = (*store)->LoadSessions();
+  ASSERT_TRUE(all.ok());
+  std::sort(all->begin(), all->end());
+  EXPECT_EQ(*all, (std::vector<SqliteBrokerStore::KeyedBlob>{{"b", "3"}, {"c", "4"}}));
+  EXPECT_TRUE((*store)->UpdateSessions({}, {}).ok());
 }
 
 TEST(SqliteBrokerStore, RefusesAnUnmigratedFile) {
