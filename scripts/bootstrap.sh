@@ -12,6 +12,7 @@ PACKAGES=(
   curl wrk procps
   gcc-arm-none-eabi libstdc++-arm-none-eabi-newlib
   mosquitto mosquitto-clients libmosquitto-dev
+  python3-paho-mqtt
   chromium
 )
 # The web console builds with Node (20.19+) and npm; Debian's are used only when none is installed.

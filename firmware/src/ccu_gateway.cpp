@@ -6,10 +6,18 @@ namespace sw::fw {
 
 namespace {
 
+// Registry formats (little-endian):
+// v1: version, count, count * (address, priority a, priority b)
+// v2: version, count, breaker limit u32, count * (address, priority a, priority b)
+// v3: version, count, breaker limit u32, revision u32, legacy mask u32 (bit i: entry i is a
+//     v1 outlet), count * (address, priority a, priority b)
 constexpr uint8_t kRegistryV1 = 1;
 constexpr uint8_t kRegistryV2 = 2;
-static_assert(6 + 3 * CcuGateway::kMaxOutlets <= ConfigStore::kMaxPayload,
+constexpr uint8_t kRegistryV3 = 3;
+constexpr size_t kV3Header = 14;
+static_assert(kV3Header + 3 * CcuGateway::kMaxOutlets <= ConfigStore::kMaxPayload,
               "the registry must fit one ConfigStore slot");
+static_assert(CcuGateway::kMaxOutlets <= 32, "the legacy mask is 32 bits");
 
 bool Elapsed(uint32_t now_ms, uint32_t since_ms, uint32_t duration_ms) {
   return static_cast<uint32_t>(now_ms - since_ms) >= duration_ms;
@@ -42,47 +50,146 @@ void CcuGateway::Boot(uint32_t now_ms, GatewayEffects* fx) {
   (void)now_ms;
   (void)fx;
   outlet_count_ = 0;
+  registry_revision_ = 0;
   if (store_ == nullptr) return;
   uint8_t bytes[ConfigStore::kMaxPayload];
   size_t size = 0;
   if (store_->Load(MutableByteSpan(bytes), &size) != ConfigStore::LoadResult::kLoaded) return;
-  // v1: version, count, count * (address, priority a, priority b)
-  // v2: version, count, breaker limit u32 LE, count * (address, priority a, priority b)
-  if (size < 2 || (bytes[0] != kRegistryV1 && bytes[0] != kRegistryV2)) return;
-  const size_t header = bytes[0] == kRegistryV2 ? 6 : 2;
+  if (size < 2 || bytes[0] < kRegistryV1 || bytes[0] > kRegistryV3) return;
+  const size_t header = bytes[0] == kRegistryV3 ? kV3Header : (bytes[0] == kRegistryV2 ? 6 : 2);
   const size_t count = bytes[1];
   if (count > kMaxOutlets || size < header + 3 * count) return;
-  if (bytes[0] == kRegistryV2) {
+  if (bytes[0] >= kRegistryV2) {
     const uint32_t limit = ReadLe32(bytes + 2);
     if (limit >= kMinBreakerLimitMa && limit <= kMaxBreakerLimitMa) {
       config_.breaker_threshold_ma = limit;
     }
+  }
+  uint32_t legacy_mask = 0;
+  if (bytes[0] == kRegistryV3) {
+    registry_revision_ = ReadLe32(bytes + 6);
+    legacy_mask = ReadLe32(bytes + 10);
   }
   for (size_t i = 0; i < count; ++i) {
     OutletRecord r;
     r.address = bytes[header + 3 * i];
     r.shed_priority[0] = bytes[header + 1 + 3 * i];
     r.shed_priority[1] = bytes[header + 2 + 3 * i];
+    r.legacy = (legacy_mask >> i) & 1u;
     outlets_[outlet_count_++] = r;
   }
 }
 
-bool CcuGateway::SaveRegistry(GatewayEffects* fx) {
+bool CcuGateway::Save(const StoredOutlet* list, size_t count, uint32_t breaker_ma,
+                      uint32_t revision, GatewayEffects* fx) {
   if (store_ == nullptr) return true;
-  uint8_t bytes[6 + 3 * kMaxOutlets];
-  bytes[0] = kRegistryV2;
-  bytes[1] = static_cast<uint8_t>(outlet_count_);
-  WriteLe32(bytes + 2, config_.breaker_threshold_ma);
-  for (size_t i = 0; i < outlet_count_; ++i) {
-    bytes[6 + 3 * i] = outlets_[i].address;
-    bytes[7 + 3 * i] = outlets_[i].shed_priority[0];
-    bytes[8 + 3 * i] = outlets_[i].shed_priority[1];
+  uint8_t bytes[kV3Header + 3 * kMaxOutlets];
+  uint32_t legacy_mask = 0;
+  bytes[0] = kRegistryV3;
+  bytes[1] = static_cast<uint8_t>(count);
+  WriteLe32(bytes + 2, breaker_ma);
+  WriteLe32(bytes + 6, revision);
+  for (size_t i = 0; i < count; ++i) {
+    bytes[kV3Header + 3 * i] = list[i].address;
+    bytes[kV3Header + 1 + 3 * i] = list[i].shed_priority[0];
+    bytes[kV3Header + 2 + 3 * i] = list[i].shed_priority[1];
+    if (list[i].legacy) legacy_mask |= uint32_t{1} << i;
   }
-  if (!store_->Save(ByteSpan(bytes, 6 + 3 * outlet_count_))) {
+  WriteLe32(bytes + 10, legacy_mask);
+  if (!store_->Save(ByteSpan(bytes, kV3Header + 3 * count))) {
     Emit(fx, GatewayEventKind::kRegistryStorageError);
     return false;
   }
   return true;
+}
+
+bool CcuGateway::SaveRegistry(GatewayEffects* fx) {
+  StoredOutlet list[kMaxOutlets];
+  for (size_t i = 0; i < outlet_count_; ++i) {
+    list[i].address = outlets_[i].address;
+    list[i].shed_priority[0] = outlets_[i].shed_priority[0];
+    list[i].shed_priority[1] = outlets_[i].shed_priority[1];
+    list[i].legacy = outlets_[i].legacy;
+  }
+  return Save(list, outlet_count_, config_.breaker_threshold_ma, registry_revision_, fx);
+}
+
+RegistryResult CcuGateway::ApplyRegistry(uint32_t revision, Span<const OutletSpec> outlets,
+                                         GatewayEffects* fx, uint8_t* bad_address) {
+  if (outlets.size() > kMaxOutlets) return RegistryResult::kTooMany;
+  for (size_t i = 0; i < outlets.size(); ++i) {
+    const uint8_t a = outlets[i].address;
+    if (a == 0x00 || a == 0xFF || a == config_.own_address) {
+      if (bad_address != nullptr) *bad_address = a;
+      return RegistryResult::kBadAddress;
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (outlets[j].address == a) {
+        if (bad_address != nullptr) *bad_address = a;
+        return RegistryResult::kDuplicateAddress;
+      }
+    }
+  }
+  if (revision < registry_revision_) return RegistryResult::kStale;
+
+  // The new registry: the outlets that stay, in their current order, then the new ones.
+  const auto spec_of = [&](uint8_t address) -> const OutletSpec* {
+    for (const OutletSpec& spec : outlets) {
+      if (spec.address == address) return &spec;
+    }
+    return nullptr;
+  };
+  const auto merge = [](const OutletSpec& spec, const uint8_t current[2], StoredOutlet* to) {
+    to->address = spec.address;
+    to->legacy = spec.legacy;
+    for (int k = 0; k < 2; ++k) {
+      to->shed_priority[k] = spec.priority_given[k] ? spec.shed_priority[k] : current[k];
+    }
+  };
+  StoredOutlet next[kMaxOutlets];
+  size_t count = 0;
+  for (size_t i = 0; i < outlet_count_; ++i) {
+    if (const OutletSpec* spec = spec_of(outlets_[i].address); spec != nullptr) {
+      merge(*spec, outlets_[i].shed_priority, &next[count++]);
+    }
+  }
+  constexpr uint8_t kDefaultPriority[2] = {128, 128};
+  for (const OutletSpec& spec : outlets) {
+    if (Find(spec.address) == nullptr) merge(spec, kDefaultPriority, &next[count++]);
+  }
+  if (!Save(next, count, config_.breaker_threshold_ma, revision, fx)) {
+    return RegistryResult::kStorageFailed;
+  }
+
+  // Saved: now the same in RAM. Drop the removed outlets (keeping the others' state) ...
+  size_t kept = 0;
+  for (size_t i = 0; i < outlet_count_; ++i) {
+    if (spec_of(outlets_[i].address) == nullptr) {
+      if (poll_cursor_ > kept) --poll_cursor_;
+      continue;
+    }
+    if (kept != i) outlets_[kept] = outlets_[i];
+    ++kept;
+  }
+  // ... update the ones that stay and append the new ones, in the saved order.
+  for (size_t i = 0; i < count; ++i) {
+    OutletRecord* r = &outlets_[i];
+    if (i >= kept) {
+      *r = OutletRecord();
+      r->address = next[i].address;
+    }
+    r->shed_priority[0] = next[i].shed_priority[0];
+    r->shed_priority[1] = next[i].shed_priority[1];
+    if (r->legacy != next[i].legacy) {
+      r->legacy = next[i].legacy;
+      r->online = false;
+      r->status_known = false;
+    }
+  }
+  outlet_count_ = count;
+  if (outlet_count_ == 0 || poll_cursor_ >= outlet_count_) poll_cursor_ = 0;
+  registry_revision_ = revision;
+  return RegistryResult::kOk;
 }
 
 SetLimitResult CcuGateway::SetBreakerLimit(uint32_t limit_ma, GatewayEffects* fx) {
@@ -168,7 +275,8 @@ bool CcuGateway::IsKnownCommandId(uint32_t id, GatewayEffects* fx) {
 bool CcuGateway::SubmitCommand(uint32_t id, uint8_t address, RadioCommand command, uint8_t socket,
                                ByteSpan payload, GatewayEffects* fx) {
   if (IsKnownCommandId(id, fx)) return true;
-  if (Find(address) == nullptr || payload.size() > kV2MaxPayload || commands_.full()) {
+  const OutletRecord* target = Find(address);
+  if (target == nullptr || target->legacy || payload.size() > kV2MaxPayload || commands_.full()) {
     CommandResult rejected;
     rejected.id = id;
     rejected.address = address;
@@ -198,7 +306,8 @@ bool CcuGateway::StartNext(uint32_t now_ms, GatewayEffects* fx) {
   bool have = false;
   while (!have && (!sheds_.empty() || !commands_.empty())) {
     req = !sheds_.empty() ? sheds_.Pop() : commands_.Pop();
-    if (Find(req.address) != nullptr) {
+    const OutletRecord* target = Find(req.address);
+    if (target != nullptr && !target->legacy) {
       have = true;
     } else if (req.kind == RequestKind::kCommand) {  // outlet removed while queued
       CommandResult rejected;
@@ -211,6 +320,7 @@ bool CcuGateway::StartNext(uint32_t now_ms, GatewayEffects* fx) {
   for (size_t k = 0; !have && k < outlet_count_; ++k) {
     const size_t i = (poll_cursor_ + k) % outlet_count_;
     OutletRecord& o = outlets_[i];
+    if (o.legacy) continue;  // no v1 adapter yet
     if (o.polled && !Elapsed(now_ms, o.last_poll_ms, config_.poll_interval_ms)) continue;
     o.polled = true;
     o.last_poll_ms = now_ms;
@@ -425,6 +535,7 @@ void CcuGateway::PlanShedding(uint32_t now_ms, GatewayEffects* fx) {
   last_shed_ms_ = now_ms;
   Emit(fx, GatewayEventKind::kBreakerCutAll, 0, kSocketNone, breaker_ma_);
   for (size_t k = 0; k < outlet_count_; ++k) {
+    if (outlets_[k].legacy) continue;
     for (int i = 0; i < 2; ++i) {
       r.address = outlets_[k].address;
       r.socket = static_cast<uint8_t>(i + 1);

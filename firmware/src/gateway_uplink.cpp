@@ -86,6 +86,50 @@ GatewayUplink::GatewayUplink(const GatewayUplinkConfig& config, CcuGateway& gate
   jitter_state_ = config.jitter_seed != 0 ? config.jitter_seed : 1;
 }
 
+void GatewayUplink::FollowRegistry(UplinkActions* out) {
+  for (size_t i = outlet_count_; i-- > 0;) {
+    if (gateway_.FindOutlet(outlets_[i].address) == nullptr) RemoveOutletAt(i, out);
+  }
+  for (size_t i = 0; i < gateway_.outlet_count(); ++i) AddOutlet(gateway_.outlet_at(i).address);
+}
+
+void GatewayUplink::RemoveOutletAt(size_t index, UplinkActions* out) {
+  const size_t device = index + 1;
+  for (Job& j : jobs_) {
+    if (!j.active) continue;
+    if (j.device == device) {
+      j.active = false;  // results still on the radio find no job and are ignored
+      Answer(std::string_view(j.id, j.id_size), device, false, "outlet removed from the gateway",
+             nullptr, out);
+    } else if (j.device > device) {
+      --j.device;
+    }
+  }
+  for (size_t i = 0; i < remembered_count_; ++i) {
+    Remembered& r = remembered_[i];
+    if (r.device == device) {
+      r.id_size = 0;  // never matches again; its device is gone
+    } else if (r.device > device) {
+      --r.device;
+    }
+  }
+  const size_t n = ring_.size();
+  for (size_t i = 0; i < n; ++i) {
+    Reading r = ring_.Pop();
+    if (r.device == device) continue;  // the server no longer knows the outlet
+    if (r.device > device) --r.device;
+    ring_.Push(r);
+  }
+  const auto drop_bit = [device](uint64_t mask) {
+    const uint64_t low = mask & ((uint64_t{1} << device) - 1);
+    return low | ((mask >> (device + 1)) << device);
+  };
+  subscribe_pending_ = drop_bit(subscribe_pending_);
+  status_pending_ = drop_bit(status_pending_);
+  for (size_t i = index + 1; i < outlet_count_; ++i) outlets_[i - 1] = outlets_[i];
+  --outlet_count_;
+}
+
 bool GatewayUplink::AddOutlet(uint8_t address) {
   if (OutletIndex(address) >= 0) return true;
   if (outlet_count_ == kMaxOutlets) return false;
@@ -246,6 +290,7 @@ void GatewayUplink::Boot(uint32_t now_ms, UplinkActions* out) {
     outlets_[i] = Outlet();
     outlets_[i].address = address;
   }
+  FollowRegistry(out);  // the registry the gateway core loaded from its store
   Service(out);
 }
 
@@ -308,6 +353,8 @@ bool GatewayUplink::PublishStatus(size_t device, UplinkActions* out) {
         w.Key("rssi");
         w.Int(rssi_);
       }
+      w.Key("outlets_rev");
+      w.Uint(gateway_.registry_revision());
       w.EndObject();
     });
     if (sent) next_status_ms_ = uptime_ms_ + config_.status_interval_ms;
@@ -819,6 +866,9 @@ void GatewayUplink::HandleCommand(size_t device, std::string_view payload, Uplin
       }
       Answer(id_view, device, result == SetLimitResult::kOk, detail.view(), nullptr, out);
       return;
+    } else if (command == "sync_outlets") {
+      SyncOutlets(id_view, plist, out);
+      return;
     } else {
       Answer(id_view, device, false, "unknown command", nullptr, out);
       return;
@@ -863,6 +913,138 @@ void GatewayUplink::HandleCommand(size_t device, std::string_view payload, Uplin
     }
   }
   StartJob(job, out);
+}
+
+void GatewayUplink::SyncOutlets(std::string_view id, Span<const JsonMember> params,
+                                UplinkActions* out) {
+  constexpr char kHex[] = "0123456789ABCDEF";
+  char text[kMaxDetailLength + 1];
+  Detail detail(text);
+  const auto refuse = [&]() { Answer(id, 0, false, detail.view(), nullptr, out); };
+  const auto add_address = [&](uint8_t a) {
+    const char digits[4] = {'0', 'x', kHex[a >> 4], kHex[a & 0x0F]};
+    detail.Add(std::string_view(digits, 4));
+  };
+
+  const JsonMember* rev = FindJsonMember(params, "rev");
+  int64_t revision = 0;
+  if (rev == nullptr || rev->type != JsonType::kNumber || !JsonToInt64(rev->value, &revision) ||
+      revision < 0 || revision > 0xFFFFFFFFll) {
+    detail.Add("sync_outlets needs rev (0 to 4294967295)");
+    return refuse();
+  }
+  const JsonMember* list = FindJsonMember(params, "outlets");
+  if (list == nullptr || list->type != JsonType::kArray) {
+    detail.Add("sync_outlets needs outlets (an array)");
+    return refuse();
+  }
+  JsonMember items[kMaxOutlets + 1];
+  size_t count = 0;
+  const JsonError parsed = ParseJsonArray(list->value, Span<JsonMember>(items), &count);
+  if (parsed == JsonError::kTooManyMembers) {
+    detail.Add("more than ").Add(kMaxOutlets).Add(" outlets (the gateway's limit)");
+    return refuse();
+  }
+  if (parsed != JsonError::kOk) {
+    detail.Add("outlets is not a valid array");
+    return refuse();
+  }
+  OutletSpec specs[kMaxOutlets];
+  size_t legacy = 0;
+  for (size_t i = 0; i < count; ++i) {
+    JsonMember fields[kMaxCommandMembers];
+    size_t n = 0;
+    const auto bad = [&](std::string_view what) {
+      detail.Add("outlets[").Add(i).Add("]").Add(what);
+      refuse();
+    };
+    if (items[i].type != JsonType::kObject ||
+        ParseJsonObject(items[i].value, Span<JsonMember>(fields), &n) != JsonError::kOk) {
+      return bad(" must be an object of at most 8 members");
+    }
+    const Span<const JsonMember> f(fields, n);
+    const JsonMember* address = FindJsonMember(f, "address");
+    int64_t a = 0;
+    if (address == nullptr || address->type != JsonType::kNumber ||
+        !JsonToInt64(address->value, &a) || a < 1 || a > 254) {
+      return bad(".address must be between 1 and 254");
+    }
+    OutletSpec& spec = specs[i];
+    spec.address = static_cast<uint8_t>(a);
+    if (const JsonMember* uid = FindJsonMember(f, "uid"); uid != nullptr) {
+      char expected[kMaxUidLength];
+      size_t e = CopyText(std::string_view(uid_, uid_size_), expected, sizeof expected - 3);
+      expected[e++] = '.';
+      expected[e++] = kHex[spec.address >> 4];
+      expected[e++] = kHex[spec.address & 0x0F];
+      if (!TextEquals(uid, std::string_view(expected, e))) {
+        return bad(".uid is not this gateway's uid and address");
+      }
+    }
+    if (const JsonMember* protocol = FindJsonMember(f, "protocol"); protocol != nullptr) {
+      int64_t p = 0;
+      if (protocol->type != JsonType::kNumber || !JsonToInt64(protocol->value, &p) ||
+          (p != 1 && p != 2)) {
+        return bad(".protocol must be 1 (legacy) or 2");
+      }
+      spec.legacy = p == 1;
+      if (spec.legacy) ++legacy;
+    }
+    constexpr std::string_view kPriority[2] = {"priority_a", "priority_b"};
+    for (int k = 0; k < 2; ++k) {
+      const JsonMember* m = FindJsonMember(f, kPriority[k]);
+      if (m == nullptr) continue;
+      int64_t p = 0;
+      if (m->type != JsonType::kNumber || !JsonToInt64(m->value, &p) || p < 0 || p > 255) {
+        return bad(k == 0 ? ".priority_a must be between 0 and 255"
+                          : ".priority_b must be between 0 and 255");
+      }
+      spec.priority_given[k] = true;
+      spec.shed_priority[k] = static_cast<uint8_t>(p);
+    }
+  }
+
+  GatewayEffects fx;
+  uint8_t bad_address = 0;
+  const RegistryResult result = gateway_.ApplyRegistry(
+      static_cast<uint32_t>(revision), Span<const OutletSpec>(specs, count), &fx, &bad_address);
+  switch (result) {
+    case RegistryResult::kOk:
+      detail.Add("outlets rev ").Add(gateway_.registry_revision()).Add(" applied: ");
+      detail.Add(gateway_.outlet_count()).Add(" outlets");
+      if (legacy > 0) detail.Add(" (").Add(legacy).Add(" legacy, not driven yet)");
+      break;
+    case RegistryResult::kTooMany:
+      detail.Add("more than ").Add(kMaxOutlets).Add(" outlets (the gateway's limit)");
+      break;
+    case RegistryResult::kBadAddress:
+      detail.Add("address ");
+      add_address(bad_address);
+      detail.Add(" is reserved or the gateway's own");
+      break;
+    case RegistryResult::kDuplicateAddress:
+      detail.Add("address ");
+      add_address(bad_address);
+      detail.Add(" is listed twice");
+      break;
+    case RegistryResult::kStale:
+      detail.Add("rev ")
+          .Add(static_cast<uint64_t>(revision))
+          .Add(" is older than the applied rev ");
+      detail.Add(gateway_.registry_revision());
+      break;
+    case RegistryResult::kStorageFailed:
+      detail.Add("registry could not be stored; rev ")
+          .Add(gateway_.registry_revision())
+          .Add(" stays");
+      break;
+  }
+  if (result == RegistryResult::kOk) FollowRegistry(out);
+  Answer(id, 0, result == RegistryResult::kOk, detail.view(), nullptr, out);
+  if (result == RegistryResult::kOk) {
+    status_pending_ |= 1;  // the new outlets_rev at once, and the new outlets' subscriptions
+    Service(out);
+  }
 }
 
 bool GatewayUplink::StartJob(const Job& job, UplinkActions* out) {

@@ -170,6 +170,36 @@ class Parser {
     }
   }
 
+  JsonError Array(Span<JsonMember> elements, size_t* count) {
+    *count = 0;
+    SkipWs();
+    if (!Peek('[')) return pos_ < t_.size() ? JsonError::kNotArray : JsonError::kSyntax;
+    ++pos_;
+    SkipWs();
+    if (Peek(']')) {
+      ++pos_;
+      return End();
+    }
+    for (;;) {
+      SkipWs();
+      JsonMember m;
+      const JsonError e = Value(1, &m.type, &m.value);
+      if (e != JsonError::kOk) return e;
+      if (*count == elements.size()) return JsonError::kTooManyMembers;
+      elements[(*count)++] = m;
+      SkipWs();
+      if (Peek(',')) {
+        ++pos_;
+        continue;
+      }
+      if (Peek(']')) {
+        ++pos_;
+        return End();
+      }
+      return JsonError::kSyntax;
+    }
+  }
+
  private:
   JsonError End() {
     SkipWs();
@@ -490,6 +520,11 @@ void JsonWriter::Rewind(const Mark& mark) {
 JsonError ParseJsonObject(std::string_view text, Span<JsonMember> members, size_t* count) {
   Parser parser(text);
   return parser.Object(members, count);
+}
+
+JsonError ParseJsonArray(std::string_view text, Span<JsonMember> elements, size_t* count) {
+  Parser parser(text);
+  return parser.Array(elements, count);
 }
 
 bool JsonStringEquals(std::string_view raw, std::string_view plain) {

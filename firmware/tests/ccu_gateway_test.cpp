@@ -1,10 +1,12 @@
 // Tests for the CCU gateway core: polling, reply matching, retries with back-off, command
-// de-duplication, registry persistence and local breaker shedding. The end-to-end tests
+// de-duplication, registry persistence and sync (ApplyRegistry: all or nothing, torn writes),
+// and local breaker shedding. The end-to-end tests
 // run real OutletControllers behind a simulated radio channel (bytes through parsers).
 #include "fw/ccu_gateway.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -123,6 +125,145 @@ TEST_F(GatewayTest, RegistryIsBoundedAndValidated) {
   EXPECT_EQ(gw_.outlet_count(), CcuGateway::kMaxOutlets);
   EXPECT_TRUE(gw_.AddOutlet(0x10, 5, 6, &fx_));  // update, not a new entry
   EXPECT_EQ(gw_.outlet_count(), CcuGateway::kMaxOutlets);
+}
+
+OutletSpec Spec(uint8_t address, int priority_a = -1, bool legacy = false) {
+  OutletSpec s;
+  s.address = address;
+  s.legacy = legacy;
+  if (priority_a >= 0) {
+    s.priority_given[0] = true;
+    s.shed_priority[0] = static_cast<uint8_t>(priority_a);
+  }
+  return s;
+}
+
+TEST_F(GatewayTest, ApplyRegistryAddsRemovesAndUpdatesKeepingTheStateOfOutletsThatStay) {
+  for (uint8_t a : {0x10, 0x11, 0x12}) ASSERT_TRUE(gw_.AddOutlet(a, 100, 90, &fx_));
+  for (int i = 0; i < 3; ++i) {  // every outlet polled once: online, status known
+    V2Frame sent;
+    ASSERT_TRUE(RunUntilTransmit(&sent));
+    Reply(StatusReply(sent, true, false));
+  }
+  const OutletSpec wanted[] = {Spec(0x12, 5), Spec(0x20), Spec(0x10)};
+  EXPECT_EQ(gw_.ApplyRegistry(7, Span<const OutletSpec>(wanted), &fx_), RegistryResult::kOk);
+  EXPECT_EQ(gw_.registry_revision(), 7u);
+  EXPECT_EQ(gw_.outlet_count(), 3u);
+  EXPECT_EQ(gw_.FindOutlet(0x11), nullptr);
+  const OutletRecord* kept = gw_.FindOutlet(0x12);
+  ASSERT_NE(kept, nullptr);
+  EXPECT_TRUE(kept->online);
+  EXPECT_TRUE(kept->status.relay_on[0]);
+  EXPECT_EQ(kept->shed_priority[0], 5);   // updated
+  EXPECT_EQ(kept->shed_priority[1], 90);  // not given: kept
+  const OutletRecord* added = gw_.FindOutlet(0x20);
+  ASSERT_NE(added, nullptr);
+  EXPECT_FALSE(added->online);
+  EXPECT_EQ(added->shed_priority[0], 128);
+  // The new outlet is polled; the removed one never again.
+  std::vector<uint8_t> polled;
+  for (int i = 0; i < 6; ++i) {
+    V2Frame sent;
+    ASSERT_TRUE(RunUntilTransmit(&sent));
+    polled.push_back(sent.target);
+    Reply(StatusReply(sent, false, false));
+  }
+  EXPECT_NE(std::find(polled.begin(), polled.end(), 0x20), polled.end());
+  EXPECT_EQ(std::find(polled.begin(), polled.end(), 0x11), polled.end());
+  // A command for the removed outlet is refused.
+  fx_.Clear();
+  EXPECT_FALSE(gw_.SubmitCommand(1, 0x11, RadioCommand::kRelayOn, kSocketA, ByteSpan(), &fx_));
+
+  // Persisted with its revision.
+  ConfigStore store(nvm_);
+  CcuGateway rebooted(Config(), &store);
+  rebooted.Boot(now_, &fx_);
+  EXPECT_EQ(rebooted.registry_revision(), 7u);
+  EXPECT_EQ(rebooted.outlet_count(), 3u);
+  ASSERT_NE(rebooted.FindOutlet(0x12), nullptr);
+  EXPECT_EQ(rebooted.FindOutlet(0x12)->shed_priority[0], 5);
+  EXPECT_EQ(rebooted.FindOutlet(0x12)->shed_priority[1], 90);
+}
+
+TEST_F(GatewayTest, ApplyRegistryRefusesBadListsAsAWhole) {
+  ASSERT_TRUE(gw_.AddOutlet(0x10, 1, 1, &fx_));
+  OutletSpec many[CcuGateway::kMaxOutlets + 1];
+  for (size_t i = 0; i < CcuGateway::kMaxOutlets + 1; ++i) {
+    many[i] = Spec(static_cast<uint8_t>(0x20 + i));
+  }
+  EXPECT_EQ(gw_.ApplyRegistry(1, Span<const OutletSpec>(many), &fx_), RegistryResult::kTooMany);
+  EXPECT_EQ(gw_.ApplyRegistry(1, Span<const OutletSpec>(many, CcuGateway::kMaxOutlets), &fx_),
+            RegistryResult::kOk);  // exactly the capacity is fine
+  uint8_t bad = 0;
+  const OutletSpec duplicate[] = {Spec(0x30), Spec(0x31), Spec(0x30)};
+  EXPECT_EQ(gw_.ApplyRegistry(2, Span<const OutletSpec>(duplicate), &fx_, &bad),
+            RegistryResult::kDuplicateAddress);
+  EXPECT_EQ(bad, 0x30);
+  const OutletSpec own[] = {Spec(0x30), Spec(kGw)};
+  EXPECT_EQ(gw_.ApplyRegistry(2, Span<const OutletSpec>(own), &fx_, &bad),
+            RegistryResult::kBadAddress);
+  EXPECT_EQ(bad, kGw);
+  const OutletSpec zero[] = {Spec(0x00)};
+  EXPECT_EQ(gw_.ApplyRegistry(2, Span<const OutletSpec>(zero), &fx_), RegistryResult::kBadAddress);
+  const OutletSpec one[] = {Spec(0x30)};
+  EXPECT_EQ(gw_.ApplyRegistry(0, Span<const OutletSpec>(one), &fx_), RegistryResult::kStale);
+  // Nothing of the refused lists was applied.
+  EXPECT_EQ(gw_.registry_revision(), 1u);
+  EXPECT_EQ(gw_.outlet_count(), CcuGateway::kMaxOutlets);
+}
+
+TEST_F(GatewayTest, TornWriteDuringARegistrySaveKeepsTheOldRegistry) {
+  ASSERT_TRUE(gw_.AddOutlet(0x10, 1, 1, &fx_));
+  ASSERT_TRUE(gw_.AddOutlet(0x11, 1, 1, &fx_));
+  const OutletSpec first[] = {Spec(0x10), Spec(0x11), Spec(0x12)};
+  ASSERT_EQ(gw_.ApplyRegistry(3, Span<const OutletSpec>(first), &fx_), RegistryResult::kOk);
+  const OutletSpec second[] = {Spec(0x20)};
+  nvm_.TearNextWriteAfter(17);  // power fails in the middle of the slot
+  fx_.Clear();
+  EXPECT_EQ(gw_.ApplyRegistry(4, Span<const OutletSpec>(second), &fx_),
+            RegistryResult::kStorageFailed);
+  Collect();
+  EXPECT_EQ(Count(GatewayEventKind::kRegistryStorageError), 1);
+  // In RAM: unchanged.
+  EXPECT_EQ(gw_.registry_revision(), 3u);
+  EXPECT_EQ(gw_.outlet_count(), 3u);
+  EXPECT_EQ(gw_.FindOutlet(0x20), nullptr);
+  // After the reboot: the old registry.
+  ConfigStore store(nvm_);
+  CcuGateway rebooted(Config(), &store);
+  rebooted.Boot(now_, &fx_);
+  EXPECT_EQ(rebooted.registry_revision(), 3u);
+  EXPECT_EQ(rebooted.outlet_count(), 3u);
+  EXPECT_NE(rebooted.FindOutlet(0x12), nullptr);
+  EXPECT_EQ(rebooted.FindOutlet(0x20), nullptr);
+}
+
+TEST_F(GatewayTest, LegacyOutletsAreRegisteredButNeitherPolledNorCommanded) {
+  const OutletSpec wanted[] = {Spec(0x10, -1, true)};
+  ASSERT_EQ(gw_.ApplyRegistry(1, Span<const OutletSpec>(wanted), &fx_), RegistryResult::kOk);
+  V2Frame sent;
+  EXPECT_FALSE(RunUntilTransmit(&sent, 5000));
+  fx_.Clear();
+  EXPECT_FALSE(gw_.SubmitCommand(1, 0x10, RadioCommand::kRelayOn, kSocketA, ByteSpan(), &fx_));
+  ConfigStore store(nvm_);
+  CcuGateway rebooted(Config(), &store);
+  rebooted.Boot(now_, &fx_);
+  ASSERT_NE(rebooted.FindOutlet(0x10), nullptr);
+  EXPECT_TRUE(rebooted.FindOutlet(0x10)->legacy);
+}
+
+TEST_F(GatewayTest, AVersion2RegistryStillLoads) {
+  // Written by the previous firmware: version 2, 1 outlet, limit 16 A, (0x10, 7, 9).
+  const uint8_t v2[] = {2, 1, 0x80, 0x3E, 0x00, 0x00, 0x10, 7, 9};
+  ConfigStore writer(nvm_);
+  ASSERT_TRUE(writer.Save(ByteSpan(v2, sizeof v2)));
+  ConfigStore store(nvm_);
+  CcuGateway rebooted(Config(), &store);
+  rebooted.Boot(now_, &fx_);
+  EXPECT_EQ(rebooted.breaker_limit_ma(), 16000u);
+  EXPECT_EQ(rebooted.registry_revision(), 0u);
+  ASSERT_NE(rebooted.FindOutlet(0x10), nullptr);
+  EXPECT_EQ(rebooted.FindOutlet(0x10)->shed_priority[1], 9);
 }
 
 TEST_F(GatewayTest, RegistryPersistsAcrossReboot) {

@@ -1,13 +1,16 @@
 // Tests for the CCU's uplink core: session start-up (will, subscriptions for itself and its
 // outlets, statuses, boot event), commands for the gateway and its outlets answered after the
 // radio exchange and de-duplicated by id, set_breaker_limit through the gateway core (bounds,
-// persistence, storage failure), restart, and the offline telemetry ring (bounded, oldest
-// dropped and counted, flushed in acknowledged batches with the original timestamps).
+// persistence, storage failure), restart, the offline telemetry ring (bounded, oldest
+// dropped and counted, flushed in acknowledged batches with the original timestamps), and
+// sync_outlets (the server's registry applied all or nothing, outlets added and dropped
+// without a reboot, the revision in the retained status).
 // The outlets are hand-made responders on the gateway core's frames; time is an argument.
 #include "fw/gateway_uplink.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -200,7 +203,8 @@ TEST_F(UplinkTest, ConnectsWithWillSubscribesForItselfAndItsOutletsAndAnnouncesT
             (std::vector<std::string>{"sw/d/CCU-1/cmd", "sw/d/CCU-1.01/cmd", "sw/d/CCU-1.1A/cmd"}));
   const auto status = Payloads("sw/d/CCU-1/status");
   ASSERT_FALSE(status.empty());
-  EXPECT_EQ(status[0], R"({"online":true,"fw":"1.0.0","uptime_s":0,"ip":"10.0.0.7"})");
+  EXPECT_EQ(status[0],
+            R"({"online":true,"fw":"1.0.0","uptime_s":0,"ip":"10.0.0.7","outlets_rev":0})");
   // The outlets answered the gateway's polls: online, retained.
   EXPECT_EQ(Payloads("sw/d/CCU-1.01/status"),
             (std::vector<std::string>{R"({"online":true,"fw":"2.0.0"})"}));
@@ -373,6 +377,129 @@ TEST_F(UplinkTest, OfflineReadingsAreBoundedAndFlushedInBatchesWithTheirOriginal
   Run(20000);
   EXPECT_LT(uplink_->buffered(), 10u);
   EXPECT_GT(Payloads("sw/d/CCU-1/telemetry").size(), GatewayUplink::kMaxBufferedReadings / 3 / 10);
+}
+
+TEST_F(UplinkTest, SyncOutletsAddsAndRemovesOutletsWithoutARebootAndReportsTheRevision) {
+  outlets_.push_back(FakeOutlet{0x0B, {}, {300, 0}, false});  // on the channel, not registered
+  Run(3000);
+  EXPECT_TRUE(Payloads("sw/d/CCU-1.0B/status").empty());
+  Command("CCU-1", R"({"id":"s-1","name":"sync_outlets","params":{"rev":5,"outlets":[)"
+                   R"({"uid":"CCU-1.01","address":1},{"uid":"CCU-1.0B","address":11,"protocol":2,)"
+                   R"("priority_a":10}]}})");
+  auto results = Payloads("sw/d/CCU-1/cmd/result");
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0], R"({"id":"s-1","ok":true,"detail":"outlets rev 5 applied: 2 outlets"})");
+  EXPECT_EQ(gateway_->registry_revision(), 5u);
+  EXPECT_EQ(gateway_->FindOutlet(0x1A), nullptr);
+  ASSERT_NE(gateway_->FindOutlet(0x0B), nullptr);
+  EXPECT_EQ(gateway_->FindOutlet(0x0B)->shed_priority[0], 10);
+  EXPECT_EQ(gateway_->FindOutlet(0x0B)->shed_priority[1], 128);
+  EXPECT_EQ(gateway_->FindOutlet(0x01)->shed_priority[0], 100);  // kept
+  EXPECT_TRUE(gateway_->FindOutlet(0x01)->online);               // state kept
+  // The new outlet: subscribed, polled, online, telemetry; the status says rev 5 at once.
+  const auto status = Payloads("sw/d/CCU-1/status");
+  EXPECT_NE(status.back().find(R"("outlets_rev":5)"), std::string::npos) << status.back();
+  Run(6000);
+  const auto subscribed = Topics(NodeActionKind::kSubscribe);
+  EXPECT_NE(std::find(subscribed.begin(), subscribed.end(), "sw/d/CCU-1.0B/cmd"), subscribed.end());
+  EXPECT_EQ(Payloads("sw/d/CCU-1.0B/status").size(), 1u);
+  EXPECT_FALSE(Payloads("sw/d/CCU-1.0B/telemetry").empty());
+  // The removed outlet is no longer spoken for: its commands are not ours any more.
+  const uint32_t unanswerable = uplink_->counters().unanswerable;
+  Command("CCU-1.1A", R"({"id":"x-1","name":"relay","params":{"socket":"a","on":true}})");
+  EXPECT_EQ(uplink_->counters().unanswerable, unanswerable + 1);
+  const size_t telemetry_1a = Payloads("sw/d/CCU-1.1A/telemetry").size();
+  Run(6000);
+  EXPECT_EQ(Payloads("sw/d/CCU-1.1A/telemetry").size(), telemetry_1a);
+  // A command for the new outlet runs on the radio.
+  Command("CCU-1.0B", R"({"id":"c-9","name":"relay","params":{"socket":"a","on":true}})");
+  Run(1000);
+  EXPECT_TRUE(outlets_[2].status.relay_on[0]);
+
+  // After a reboot the registry and its revision come from the store.
+  Start();
+  EXPECT_EQ(gateway_->registry_revision(), 5u);
+  EXPECT_EQ(gateway_->outlet_count(), 3u);  // (the test harness registers 0x1A again)
+  Run(3000);
+  EXPECT_NE(Payloads("sw/d/CCU-1/status").back().find(R"("outlets_rev":5)"), std::string::npos);
+}
+
+TEST_F(UplinkTest, SyncOutletsRefusesBadListsAndChangesNothing) {
+  Run(3000);
+  std::string many = R"({"id":"m-1","name":"sync_outlets","params":{"rev":9,"outlets":[)";
+  for (int a = 1; a <= 33; ++a) {
+    many += (a > 1 ? "," : "") + std::string(R"({"address":)") + std::to_string(a + 2) + "}";
+  }
+  many += "]}}";
+  Command("CCU-1", many);
+  Command("CCU-1", R"({"id":"m-2","name":"sync_outlets","params":{"rev":9,"outlets":[)"
+                   R"({"address":1},{"address":1}]}})");
+  Command("CCU-1", R"({"id":"m-3","name":"sync_outlets","params":{"rev":9,"outlets":[)"
+                   R"({"address":2}]}})");
+  Command("CCU-1", R"({"id":"m-4","name":"sync_outlets","params":{"rev":9,"outlets":[)"
+                   R"({"address":300}]}})");
+  Command("CCU-1", R"({"id":"m-5","name":"sync_outlets","params":{"rev":9,"outlets":[)"
+                   R"({"uid":"CCU-9.05","address":5}]}})");
+  Command("CCU-1", R"({"id":"m-6","name":"sync_outlets","params":{"outlets":[]}})");
+  Command("CCU-1", R"({"id":"m-7","name":"sync_outlets","params":{"rev":9,"outlets":[)"
+                   R"({"address":5,"protocol":3}]}})");
+  const auto results = Payloads("sw/d/CCU-1/cmd/result");
+  ASSERT_EQ(results.size(), 7u);
+  EXPECT_EQ(results[0],
+            R"x({"id":"m-1","ok":false,"detail":"more than 32 outlets (the gateway's limit)"})x");
+  EXPECT_EQ(results[1], R"({"id":"m-2","ok":false,"detail":"address 0x01 is listed twice"})");
+  EXPECT_EQ(results[2],
+            R"({"id":"m-3","ok":false,"detail":"address 0x02 is reserved or the gateway's own"})");
+  EXPECT_EQ(results[3],
+            R"({"id":"m-4","ok":false,"detail":"outlets[0].address must be between 1 and 254"})");
+  EXPECT_NE(results[4].find(R"("ok":false,"detail":"outlets[0].uid is not)"), std::string::npos);
+  EXPECT_NE(results[5].find(R"("ok":false,"detail":"sync_outlets needs rev)"), std::string::npos);
+  EXPECT_NE(results[6].find(R"("ok":false,"detail":"outlets[0].protocol)"), std::string::npos);
+  EXPECT_EQ(gateway_->registry_revision(), 0u);
+  EXPECT_EQ(gateway_->outlet_count(), 2u);
+
+  // An older revision than the applied one is refused; the same one is applied again.
+  Command("CCU-1", R"({"id":"r-1","name":"sync_outlets","params":{"rev":4,"outlets":[]}})");
+  Command("CCU-1", R"({"id":"r-2","name":"sync_outlets","params":{"rev":3,"outlets":[)"
+                   R"({"address":1}]}})");
+  Command("CCU-1", R"({"id":"r-3","name":"sync_outlets","params":{"rev":4,"outlets":[)"
+                   R"({"address":1}]}})");
+  const auto later = Payloads("sw/d/CCU-1/cmd/result");
+  ASSERT_EQ(later.size(), 10u);
+  EXPECT_EQ(later[7], R"({"id":"r-1","ok":true,"detail":"outlets rev 4 applied: 0 outlets"})");
+  EXPECT_EQ(later[8],
+            R"({"id":"r-2","ok":false,"detail":"rev 3 is older than the applied rev 4"})");
+  EXPECT_EQ(later[9], R"({"id":"r-3","ok":true,"detail":"outlets rev 4 applied: 1 outlets"})");
+}
+
+TEST_F(UplinkTest, SyncOutletsThatCannotBeStoredKeepsTheOldRegistry) {
+  Run(3000);
+  nvm_.TearNextWriteAfter(20);
+  Command("CCU-1", R"({"id":"t-1","name":"sync_outlets","params":{"rev":2,"outlets":[]}})");
+  const auto results = Payloads("sw/d/CCU-1/cmd/result");
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0],
+            R"({"id":"t-1","ok":false,"detail":"registry could not be stored; rev 0 stays"})");
+  EXPECT_EQ(gateway_->outlet_count(), 2u);
+  EXPECT_EQ(gateway_->registry_revision(), 0u);
+  // The outlets are still driven.
+  Command("CCU-1.1A", R"({"id":"c-1","name":"relay","params":{"socket":"b","on":true}})");
+  Run(1000);
+  EXPECT_TRUE(outlets_[1].status.relay_on[1]);
+}
+
+TEST_F(UplinkTest, CommandsInProgressForARemovedOutletAreAnswered) {
+  Run(3000);
+  outlets_[1].mute = true;  // the relay command waits for its radio retries
+  Command("CCU-1.1A", R"({"id":"p-1","name":"relay","params":{"socket":"a","on":true}})");
+  Command("CCU-1", R"({"id":"s-2","name":"sync_outlets","params":{"rev":1,"outlets":[)"
+                   R"({"address":1}]}})");
+  EXPECT_EQ(uplink_->jobs_in_progress(), 0u);
+  EXPECT_EQ(Payloads("sw/d/CCU-1.1A/cmd/result"),
+            (std::vector<std::string>{
+                R"({"id":"p-1","ok":false,"detail":"outlet removed from the gateway"})"}));
+  Run(3000);  // the radio's late results find no job
+  EXPECT_EQ(Payloads("sw/d/CCU-1.1A/cmd/result").size(), 1u);
 }
 
 }  // namespace

@@ -70,22 +70,7 @@ Ccu::Ccu(const CcuOptions& options, const WallClock& wall)
       break;
     }
   }
-  std::uint64_t n = 0;
-  for (const OutletPlan& plan : options_.outlets) {
-    OutletOptions o;
-    o.address = plan.address;
-    o.master = own_address_;
-    o.threshold_ma = options_.outlet_threshold_ma;
-    o.relays_on_at_boot = options_.relays_on_at_boot;
-    o.seed = options_.seed * 101 + ++n;
-    auto outlet = std::make_unique<SimOutlet>(o, radio_);
-    for (int i = 0; i < 2; ++i) {
-      outlet->Plug(i, plan.sockets[i].kind);
-      outlet->load(i).SetSwitch(plan.sockets[i].switched_on);
-      if (plan.sockets[i].kind == LoadKind::kCompressor) outlet->load(i).SetAirUse(0.03);
-    }
-    outlets_.push_back(std::move(outlet));
-  }
+  for (const OutletPlan& plan : options_.outlets) AddPhysicalOutlet(plan);
   // Zero point and noise of the clamp, measured once with the clamp open (no current).
   std::vector<std::uint16_t> zero;
   SynthesizeWindow(
@@ -107,20 +92,50 @@ void Ccu::StartFirmware(SimTime now) {
   uplink_ = std::make_unique<fw::GatewayUplink>(uc, *gateway_);
   fw::GatewayEffects fx;
   gateway_->Boot(Tick32(now), &fx);
-  // The registry comes from the EEPROM after the first boot; the server's list fills it
-  // (the simulator stands in for that sync with its credentials file).
-  for (const OutletPlan& plan : options_.outlets) {
-    if (gateway_->FindOutlet(plan.address) == nullptr) {
-      gateway_->AddOutlet(plan.address, plan.sockets[0].shed_priority,
-                          plan.sockets[1].shed_priority, &fx);
+  // The registry comes from the EEPROM; the server fills it (sync_outlets). Until the server
+  // has synced it once (revision 0: factory-fresh), the installer's initial set-up stands in:
+  // the outlets of the devices file, with the shed priorities of their appliances. After the
+  // first sync only the server's list counts, across restarts too.
+  if (gateway_->registry_revision() == 0) {
+    for (const OutletPlan& plan : options_.outlets) {
+      if (gateway_->FindOutlet(plan.address) == nullptr) {
+        gateway_->AddOutlet(plan.address, plan.sockets[0].shed_priority,
+                            plan.sockets[1].shed_priority, &fx);
+      }
     }
-    uplink_->AddOutlet(plan.address);
   }
   actions_.Clear();
   uplink_->Boot(Tick32(now), &actions_);
   uplink_->SetWallClock(Tick32(now), wall_.UnixMs(now));
   parser_.Reset();
   next_breaker_ = now;
+}
+
+SimOutlet& Ccu::AddPhysicalOutlet(const OutletPlan& plan) {
+  OutletOptions o;
+  o.address = plan.address;
+  o.master = own_address_;
+  o.threshold_ma = options_.outlet_threshold_ma;
+  o.relays_on_at_boot = options_.relays_on_at_boot;
+  o.seed = options_.seed * 101 + outlets_.size() + 1;
+  auto outlet = std::make_unique<SimOutlet>(o, radio_);
+  for (int i = 0; i < 2; ++i) {
+    outlet->Plug(i, plan.sockets[i].kind);
+    outlet->load(i).SetSwitch(plan.sockets[i].switched_on);
+    if (plan.sockets[i].kind == LoadKind::kCompressor) outlet->load(i).SetAirUse(0.03);
+  }
+  outlets_.push_back(std::move(outlet));
+  return *outlets_.back();
+}
+
+void Ccu::InstallRegisteredOutlets(SimTime now) {
+  for (std::size_t i = 0; i < gateway_->outlet_count(); ++i) {
+    const fw::OutletRecord& r = gateway_->outlet_at(i);
+    if (r.legacy || outlet(r.address) != nullptr) continue;
+    // An outlet the server registered that this CCU has never seen: an installer plugs in an
+    // outlet adopted by this CCU at that address, with a lamp and a charger.
+    AddPhysicalOutlet(DefaultOutletPlan(0, outlets_.size() + 2, r.address)).Boot(now);
+  }
 }
 
 void Ccu::Convert(SimTime now, Actions& out) {
@@ -266,13 +281,14 @@ void Ccu::OnPublishAcked(SimTime now, std::uint32_t token, Actions& out) {
 void Ccu::OnMessage(SimTime now, std::string_view topic, std::string_view payload, Actions& out) {
   if (down_) return;
   uplink_->OnMessage(Tick32(now), topic, payload, &actions_);
+  InstallRegisteredOutlets(now);  // after a sync_outlets
   Convert(now, out);
 }
 
 bool Ccu::Owns(std::string_view uid) const {
   if (uid == options_.uid) return true;
-  for (const OutletPlan& p : options_.outlets) {
-    if (OutletUidOf(p.address) == uid) return true;
+  for (const auto& o : outlets_) {
+    if (OutletUidOf(o->address()) == uid) return true;
   }
   return false;
 }

@@ -3,6 +3,12 @@
 // RadioChannel, and the main breaker's SCT013 clamp measuring the sum of every powered load plus
 // the building's base load (lights, office, machines not on smart outlets), which wanders slowly.
 //
+// The gateway's registry is the server's (`sync_outlets`, docs/DEVICE_PROTOCOL.md). Until the
+// server has synced it once (revision 0), the CCU starts with the outlets of its options (the
+// devices file) as an installer would set it up; an address the server registers that has no
+// simulated outlet yet gets one (a lamp and a charger, adopted by this CCU) when the sync
+// arrives; an outlet the server removes stays plugged in but is no longer polled or reported.
+//
 // Scenario commands (Apply):
 //   <ccu> base <mA>                        the base load
 //   <ccu> radio loss|interference <0..1>    per-frame probabilities
@@ -105,6 +111,9 @@ class Ccu final : public Device {
   void Convert(SimTime now, Actions& out);
   void Reboot(SimTime now, Actions& out);
   bool ApplyToOutlet(SimOutlet& outlet, const Command& command, std::string* error);
+  SimOutlet& AddPhysicalOutlet(const OutletPlan& plan);
+  // Plugs in a simulated outlet for every registered address that has none yet.
+  void InstallRegisteredOutlets(SimTime now);
 
   CcuOptions options_;
   WallClock wall_;

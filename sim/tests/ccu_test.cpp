@@ -272,6 +272,48 @@ TEST_F(CcuWorldTest, RestartCommandRebootsTheCcuWhichComesBackWithItsBreakerLimi
   EXPECT_EQ(ccu_->gateway().breaker_limit_ma(), 16000u);
 }
 
+TEST_F(CcuWorldTest, ServerRegistryReplacesTheInstallersAndBringsNewOutletsAlive) {
+  Start(Options({Plan(0x01, LoadKind::kLights, true, LoadKind::kNone, false)}, true));
+  RunFor(SimTime(3000));
+  // Factory-fresh: the devices file's outlet, revision 0 in the status.
+  EXPECT_EQ(ccu_->gateway().registry_revision(), 0u);
+  EXPECT_NE(Published("sw/d/CCU-T/status").back().find(R"("outlets_rev":0)"), std::string::npos);
+  EXPECT_FALSE(Published("sw/d/CCU-T.01/telemetry").empty());
+
+  // The server's list: 0x01 and a new outlet 0x0B, which the CCU has never seen.
+  SendCommand("CCU-T", R"({"id":"s-1","name":"sync_outlets","params":{"rev":3,"outlets":[)"
+                       R"({"uid":"CCU-T.01","address":1},{"uid":"CCU-T.0B","address":11}]}})");
+  ASSERT_NE(ccu_->outlet(0x0B), nullptr) << "plugged in when the sync arrived";
+  EXPECT_TRUE(ccu_->Owns("CCU-T.0B"));
+  RunFor(SimTime(11000));
+  auto results = Published("sw/d/CCU-T/cmd/result");
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0], R"({"id":"s-1","ok":true,"detail":"outlets rev 3 applied: 2 outlets"})");
+  EXPECT_NE(Published("sw/d/CCU-T/status").back().find(R"("outlets_rev":3)"), std::string::npos);
+  EXPECT_FALSE(Published("sw/d/CCU-T.0B/status").empty());
+  const auto telemetry = Published("sw/d/CCU-T.0B/telemetry");
+  ASSERT_FALSE(telemetry.empty());
+  EXPECT_NE(telemetry.back().find(R"("relay_a":1)"), std::string::npos) << telemetry.back();
+
+  // The server removes 0x01: no more of its telemetry, the physical outlet keeps running.
+  SendCommand("CCU-T", R"({"id":"s-2","name":"sync_outlets","params":{"rev":4,"outlets":[)"
+                       R"({"uid":"CCU-T.0B","address":11}]}})");
+  RunFor(SimTime(1000));
+  const std::size_t before = Published("sw/d/CCU-T.01/telemetry").size();
+  RunFor(SimTime(11000));
+  EXPECT_EQ(Published("sw/d/CCU-T.01/telemetry").size(), before);
+  EXPECT_GT(Published("sw/d/CCU-T.0B/telemetry").size(), telemetry.size());
+
+  // After a restart the server's registry stays: the devices file does not bring 0x01 back.
+  SendCommand("CCU-T", R"({"id":"x-1","name":"restart"})");
+  RunFor(SimTime(8000));
+  EXPECT_EQ(ccu_->reboots(), 1u);
+  EXPECT_EQ(ccu_->gateway().registry_revision(), 4u);
+  EXPECT_EQ(ccu_->gateway().FindOutlet(0x01), nullptr);
+  EXPECT_NE(ccu_->gateway().FindOutlet(0x0B), nullptr);
+  EXPECT_NE(Published("sw/d/CCU-T/status").back().find(R"("outlets_rev":4)"), std::string::npos);
+}
+
 TEST(DefaultPlanTest, TheDemoCircuitNearsButStaysUnderTwentyAmps) {
   // CCU 0 with everything that the demo switches on at once, base load at its maximum.
   double steady = 3.0 * 1.15;

@@ -52,7 +52,8 @@ std::set<std::string> RouteKeys() {
                              &p.clock(),
                              {},
                              &commands,
-                             &outlets});
+                             &outlets,
+                             &p.integrations()});
   std::set<std::string> keys;
   for (const auto& r : router.routes()) keys.insert(r.method + " " + r.pattern);
   return keys;

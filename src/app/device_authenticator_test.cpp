@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "app/device_bridge.hpp"
 #include "app/platform.hpp"
 #include "app/provisioning_bridge.hpp"
 
@@ -364,6 +365,225 @@ TEST(DeviceTopicUid, ParsesOnlyDeviceTopics) {
   EXPECT_EQ(DeviceTopicUid("sw/d//telemetry"), "");
   EXPECT_EQ(DeviceTopicUid("sw/provision/X/announce"), "");
   EXPECT_EQ(DeviceTopicUid("sw/d/CCU-1/"), "");
+}
+
+}  // namespace
+}  // namespace sw::app
+
+// ---- devices may not speak for the platform or for integrations ---------------------------
+
+namespace sw::app {
+namespace {
+
+TEST_F(DeviceAuthenticatorTest, DevicesNeverPublishCommandsOrCommandRequests) {
+  DeviceAuthenticator auth(platform_->devices(), platform_->clock(), false);
+  broker::ClientIdentity node{"c1", "NODE-1", "127.0.0.1", false};
+  broker::ClientIdentity gateway{"c2", "CCU-1", "127.0.0.1", false};
+  EXPECT_TRUE(auth.MayPublish(node, "sw/d/NODE-1/cmd/result"));
+  EXPECT_TRUE(auth.MayPublish(node, "sw/d/NODE-1/status"));
+  EXPECT_FALSE(auth.MayPublish(node, "sw/d/NODE-1/cmd"));
+  EXPECT_FALSE(auth.MayPublish(node, "sw/d/NODE-1/cmd/request"));
+  EXPECT_FALSE(auth.MayPublish(gateway, "sw/d/CCU-1.0A/cmd"));
+  EXPECT_FALSE(auth.MayPublish(gateway, "sw/d/CCU-1.0A/cmd/request"));
+  EXPECT_TRUE(auth.MayPublish(gateway, "sw/d/CCU-1.0A/cmd/result"));
+  // Their own commands they still read; the integrations' requests never.
+  EXPECT_TRUE(auth.MaySubscribe(node, "sw/d/NODE-1/cmd"));
+  EXPECT_TRUE(auth.MayReceive(node, "sw/d/NODE-1/cmd"));
+  EXPECT_FALSE(auth.MaySubscribe(node, "sw/d/NODE-1/cmd/request"));
+  EXPECT_FALSE(auth.MayReceive(node, "sw/d/NODE-1/cmd/request"));
+}
+
+// ---- MQTT integrations --------------------------------------------------------------------
+
+class IntegrationAclTest : public DeviceAuthenticatorTest {
+ protected:
+  void SetUp() override {
+    DeviceAuthenticatorTest::SetUp();
+    core::WorkshopDraft w;
+    w.name = "Other Garage";
+    auto ws = platform_->tenancy().CreateWorkshop(core::TenancyService::System(), w);
+    ASSERT_TRUE(ws.ok());
+    other_ = ws->id;
+    Register(other_, "NODE-B", core::DeviceKind::kSensorNode, "", {});
+    directory_ = std::make_unique<DeviceDirectory>(platform_->store(), clock_);
+    auth_ = std::make_unique<DeviceAuthenticator>(platform_->devices(), clock_, false);
+    auth_->EnableIntegrations(platform_->integrations(),
+                              [this](const std::string& uid) -> std::optional<WorkshopId> {
+                                auto d = directory_->Find(uid);
+                                if (!d) return std::nullopt;
+                                return d->workshop_id;
+                              });
+  }
+  void TearDown() override {
+    auth_.reset();
+    directory_.reset();
+    DeviceAuthenticatorTest::TearDown();
+  }
+  core::IntegrationWithSecret Create(core::IntegrationAccess access, WorkshopId ws) {
+    core::IntegrationDraft d;
+    d.name = "Home Assistant";
+    d.access = access;
+    auto r = platform_->integrations().Create(OwnerOf(ws), ws, d);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : core::IntegrationWithSecret{};
+  }
+  // Logs in like the broker does; the identity of the live connection.
+  broker::ClientIdentity LogIn(const core::IntegrationWithSecret& i) {
+    broker::ClientIdentity id;
+    id.client_id = "ha-1";
+    EXPECT_EQ(auth_->Authenticate(Creds(i.integration.username, i.secret), id),
+              mqtt::ReasonCode::kSuccess);
+    return id;
+  }
+
+  ManualClock clock_;
+  WorkshopId other_;
+  std::unique_ptr<DeviceDirectory> directory_;
+  std::unique_ptr<DeviceAuthenticator> auth_;
+};
+
+TEST_F(IntegrationAclTest, IntegrationsLogInWithTheirGeneratedUsernameAndSecret) {
+  auto i = Create(core::IntegrationAccess::kRead, workshop_);
+  EXPECT_TRUE(i.integration.username.starts_with("int:"));
+  EXPECT_EQ(i.integration.username.size(), 4u + 16u);
+  EXPECT_GE(i.secret.size(), 43u);  // 256 bits, base64url
+  EXPECT_NE(i.integration.secret_hash, i.secret);
+  broker::ClientIdentity id = LogIn(i);
+  EXPECT_FALSE(id.anonymous);
+  EXPECT_TRUE(IsIntegrationClient(id));
+  EXPECT_EQ(id.workshop, std::to_string(workshop_.value));
+
+  broker::ClientIdentity bad;
+  EXPECT_EQ(auth_->Authenticate(Creds(i.integration.username, i.secret + "x"), bad),
+            mqtt::ReasonCode::kBadUserNameOrPassword);
+  EXPECT_EQ(auth_->Authenticate(Creds("int:0000000000000000", i.secret), bad),
+            mqtt::ReasonCode::kBadUserNameOrPassword);
+  // Without integrations switched on, nobody logs in as one.
+  DeviceAuthenticator plain(platform_->devices(), platform_->clock(), false);
+  EXPECT_EQ(plain.Authenticate(Creds(i.integration.username, i.secret), bad),
+            mqtt::ReasonCode::kBadUserNameOrPassword);
+
+  // Disabled: refused as not authorized; enabled again: back in.
+  core::IntegrationPatch off;
+  off.enabled = false;
+  ASSERT_TRUE(platform_->integrations().Update(OwnerOf(workshop_), i.integration.id, off).ok());
+  EXPECT_EQ(auth_->Authenticate(Creds(i.integration.username, i.secret), bad),
+            mqtt::ReasonCode::kNotAuthorized);
+  core::IntegrationPatch on;
+  on.enabled = true;
+  ASSERT_TRUE(platform_->integrations().Update(OwnerOf(workshop_), i.integration.id, on).ok());
+  LogIn(i);
+
+  // Rotation retires the old secret; deletion every secret.
+  auto rotated = platform_->integrations().RotateSecret(OwnerOf(workshop_), i.integration.id);
+  ASSERT_TRUE(rotated.ok());
+  EXPECT_EQ(auth_->Authenticate(Creds(i.integration.username, i.secret), bad),
+            mqtt::ReasonCode::kBadUserNameOrPassword);
+  LogIn(*rotated);
+  ASSERT_TRUE(platform_->integrations().Delete(OwnerOf(workshop_), i.integration.id).ok());
+  EXPECT_EQ(auth_->Authenticate(Creds(i.integration.username, rotated->secret), bad),
+            mqtt::ReasonCode::kBadUserNameOrPassword);
+}
+
+TEST_F(IntegrationAclTest, ReadIntegrationsReadTheirWorkshopsDeviceTopicsAndPublishNothing) {
+  broker::ClientIdentity id = LogIn(Create(core::IntegrationAccess::kRead, workshop_));
+  for (const char* filter : {"sw/d/+/telemetry", "sw/#", "#", "+/d/#", "sw/d/NODE-1/#",
+                             "sw/d/NODE-1/telemetry", "sw/d/+/cmd/result", "sw/+/+/status"}) {
+    EXPECT_TRUE(auth_->MaySubscribe(id, filter)) << filter;
+  }
+  for (const char* filter :
+       {"sw/d/NODE-B/#", "sw/d/NODE-B/telemetry", "sw/d/NODE-1/cmd", "sw/d/+/cmd",
+        "sw/d/+/cmd/request", "sw/d/NODE-1/cmd/request", "sw/provision/#", "sw/provision/+/config",
+        "$SYS/#", "other/#", "sw", "sw/d", "sw/d/NODE-1"}) {
+    EXPECT_FALSE(auth_->MaySubscribe(id, filter)) << filter;
+  }
+  for (const char* topic :
+       {"sw/d/NODE-1/telemetry", "sw/d/NODE-1/status", "sw/d/NODE-1/event",
+        "sw/d/NODE-1/cmd/result", "sw/d/CCU-1/telemetry", "sw/d/CCU-1.0A/telemetry"}) {
+    EXPECT_TRUE(auth_->MayReceive(id, topic)) << topic;
+  }
+  for (const char* topic :
+       {"sw/d/NODE-B/telemetry", "sw/d/NODE-B/cmd/result", "sw/d/NODE-1/cmd",
+        "sw/d/NODE-1/cmd/request", "sw/d/NODE-1/other", "sw/d/NO-SUCH/telemetry",
+        "sw/provision/NEW-1/config", "sw/provision/NEW-1/announce", "other/topic"}) {
+    EXPECT_FALSE(auth_->MayReceive(id, topic)) << topic;
+  }
+  for (const char* topic :
+       {"sw/d/NODE-1/cmd/request", "sw/d/NODE-1/cmd", "sw/d/NODE-1/telemetry", "other/topic"}) {
+    EXPECT_FALSE(auth_->MayPublish(id, topic)) << topic;
+  }
+}
+
+TEST_F(IntegrationAclTest, ReadWriteIntegrationsRequestCommandsForTheirWorkshopOnly) {
+  broker::ClientIdentity id = LogIn(Create(core::IntegrationAccess::kReadWrite, workshop_));
+  EXPECT_TRUE(auth_->MayPublish(id, "sw/d/NODE-1/cmd/request"));
+  EXPECT_TRUE(auth_->MayPublish(id, "sw/d/CCU-1.0A/cmd/request"));
+  for (const char* topic :
+       {"sw/d/NODE-B/cmd/request", "sw/d/+/cmd/request", "sw/d/NODE-1/cmd", "sw/d/NODE-1/telemetry",
+        "sw/d/NODE-1/cmd/result", "sw/provision/NEW-1/announce", "other/topic"}) {
+    EXPECT_FALSE(auth_->MayPublish(id, topic)) << topic;
+  }
+  // Reading a request (its own or another integration's) is never allowed.
+  EXPECT_FALSE(auth_->MayReceive(id, "sw/d/NODE-1/cmd/request"));
+  // Another workshop's read_write integration cannot reach this workshop's devices.
+  broker::ClientIdentity other = LogIn(Create(core::IntegrationAccess::kReadWrite, other_));
+  EXPECT_FALSE(auth_->MayPublish(other, "sw/d/NODE-1/cmd/request"));
+  EXPECT_TRUE(auth_->MayPublish(other, "sw/d/NODE-B/cmd/request"));
+  EXPECT_FALSE(auth_->MayReceive(other, "sw/d/NODE-1/telemetry"));
+}
+
+TEST_F(IntegrationAclTest, ADeviceAddedLaterIsSeenThroughTheDirectory) {
+  broker::ClientIdentity id = LogIn(Create(core::IntegrationAccess::kRead, workshop_));
+  EXPECT_FALSE(auth_->MayReceive(id, "sw/d/NODE-NEW/telemetry"));  // unknown (cached as such)
+  Register(workshop_, "NODE-NEW", core::DeviceKind::kSensorNode, "", {});
+  clock_.Advance(std::chrono::seconds(6));
+  // Stale: still answered from memory (no wait on the registry), queued for a re-read.
+  EXPECT_FALSE(auth_->MayReceive(id, "sw/d/NODE-NEW/telemetry"));
+  EXPECT_EQ(directory_->Refresh(), 1u);
+  EXPECT_TRUE(auth_->MayReceive(id, "sw/d/NODE-NEW/telemetry"));
+  EXPECT_TRUE(auth_->MaySubscribe(id, "sw/d/NODE-NEW/#"));
+}
+
+TEST_F(IntegrationAclTest, ChangesReachLiveConnectionsAtOnceOrAfterTheRefresh) {
+  auto created = Create(core::IntegrationAccess::kReadWrite, workshop_);
+  broker::ClientIdentity id = LogIn(created);
+  ASSERT_TRUE(auth_->MayReceive(id, "sw/d/NODE-1/telemetry"));
+  ASSERT_TRUE(auth_->MayPublish(id, "sw/d/NODE-1/cmd/request"));
+
+  // Told by the service's listener (IntegrationBridge): at once.
+  core::Integration read_only = created.integration;
+  read_only.access = core::IntegrationAccess::kRead;
+  auth_->IntegrationChanged(read_only, false);
+  EXPECT_FALSE(auth_->MayPublish(id, "sw/d/NODE-1/cmd/request"));
+  EXPECT_TRUE(auth_->MayReceive(id, "sw/d/NODE-1/telemetry"));
+  auth_->IntegrationChanged(created.integration, true);  // deleted
+  EXPECT_FALSE(auth_->MayReceive(id, "sw/d/NODE-1/telemetry"));
+  EXPECT_FALSE(auth_->MaySubscribe(id, "sw/#"));
+
+  // Not told (another node changed it): the cached state holds until it is re-read.
+  auth_->IntegrationChanged(created.integration, false);
+  core::IntegrationPatch off;
+  off.enabled = false;
+  ASSERT_TRUE(
+      platform_->integrations().Update(OwnerOf(workshop_), created.integration.id, off).ok());
+  EXPECT_TRUE(auth_->MayReceive(id, "sw/d/NODE-1/telemetry"));
+  clock_.Advance(std::chrono::seconds(6));
+  EXPECT_TRUE(auth_->MayReceive(id, "sw/d/NODE-1/telemetry"));  // stale, queued
+  EXPECT_EQ(auth_->RefreshIntegrations(), 1u);
+  EXPECT_FALSE(auth_->MayReceive(id, "sw/d/NODE-1/telemetry"));
+  EXPECT_FALSE(auth_->MayPublish(id, "sw/d/NODE-1/cmd/request"));
+}
+
+TEST_F(IntegrationAclTest, IntegrationConnectionsAreTrackedByClientIdNotAsDevices) {
+  std::vector<std::string> device_events;
+  auth_->SetConnectionHook([&](const std::string& uid, bool) { device_events.push_back(uid); });
+  broker::ClientIdentity id = LogIn(Create(core::IntegrationAccess::kReadWrite, workshop_));
+  EXPECT_FALSE(auth_->IntegrationOf("ha-1"));
+  auth_->Connected(id);
+  EXPECT_EQ(auth_->IntegrationOf("ha-1"), id.username);
+  auth_->Disconnected(id);
+  EXPECT_FALSE(auth_->IntegrationOf("ha-1"));
+  EXPECT_TRUE(device_events.empty());  // presence is for devices only
 }
 
 }  // namespace

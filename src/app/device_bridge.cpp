@@ -179,6 +179,15 @@ void DeviceBridge::OnStatus(const broker::Message& m) {
   fields.uptime_s = status->uptime_s;
   fields.rssi = status->rssi;
   presence_.Reported(*device, fields, clock_.Now());
+  if (status->outlets_rev && device->kind == core::DeviceKind::kGateway) {
+    std::lock_guard lock(hook_mutex_);
+    if (outlets_revision_hook_) outlets_revision_hook_(*device, *status->outlets_rev);
+  }
+}
+
+void DeviceBridge::SetOutletsRevisionHook(OutletsRevisionHook hook) {
+  std::lock_guard lock(hook_mutex_);
+  outlets_revision_hook_ = std::move(hook);
 }
 
 void DeviceBridge::OnEvent(const broker::Message& m) {

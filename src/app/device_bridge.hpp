@@ -3,7 +3,8 @@
 // resolves the topic's device (a short-lived cache over the registry), and hands:
 //   telemetry -> IngestService (the MQTT acknowledgement waits for the commit: the AckToken
 //                travels with the submission and is released after it),
-//   status    -> PresenceTracker (retained status and last will),
+//   status    -> PresenceTracker (retained status and last will); a gateway's "outlets_rev"
+//                also to the outlets-revision hook (OutletSync),
 //   event     -> the device's event log,
 // and any message -> PresenceTracker::Seen. Connections of devices (open/close) come from the
 // DeviceAuthenticator. FlushPresence() (run periodically by serve's jobs) persists presence
@@ -13,6 +14,7 @@
 // Thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -81,6 +83,10 @@ class DeviceBridge {
   void Stop();
 
   DeviceDirectory& directory() { return directory_; }
+  // Told the outlet registry revision a gateway's status reports ("outlets_rev"), on the
+  // broker's threads: must not block (OutletSync::Reported only records it).
+  using OutletsRevisionHook = std::function<void(const core::Device& gateway, std::int64_t rev)>;
+  void SetOutletsRevisionHook(OutletsRevisionHook hook);
   // Persists the presence changes since the last call.
   void FlushPresence();
 
@@ -104,6 +110,8 @@ class DeviceBridge {
   metrics::Counter& unknown_devices_;
   metrics::Counter& refused_;
 
+  std::mutex hook_mutex_;
+  OutletsRevisionHook outlets_revision_hook_;
   std::vector<std::uint64_t> subscriptions_;
   std::mutex connections_mutex_;
   std::unordered_map<std::string, int> connections_;  // uid -> open MQTT connections

@@ -90,6 +90,8 @@ Result<std::unique_ptr<Platform>> Platform::Open(const Settings& settings) {
                                                  p->clock_, auth_config);
   p->tenancy_ = std::make_unique<core::TenancyService>(p->store_->Stores(), *p->crypto_, p->clock_);
   p->devices_ = std::make_unique<core::DeviceService>(p->store_->Stores(), *p->crypto_, p->clock_);
+  p->integrations_ =
+      std::make_unique<core::IntegrationService>(*p->store_, *p->store_, *p->crypto_, p->clock_);
 
   storage::sqlite::SqliteTelemetryStore::Options ts_options;
   ts_options.busy_timeout_ms = static_cast<int>(settings.storage_sqlite_busy_timeout_ms);

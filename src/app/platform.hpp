@@ -12,6 +12,7 @@
 #include "core/auth_service.hpp"
 #include "core/device_service.hpp"
 #include "core/ingest.hpp"
+#include "core/integration_service.hpp"
 #include "core/presence.hpp"
 #include "core/telemetry_service.hpp"
 #include "core/tenancy_service.hpp"
@@ -35,6 +36,7 @@ class Platform {
   core::AuthService& auth() { return *auth_; }
   core::TenancyService& tenancy() { return *tenancy_; }
   core::DeviceService& devices() { return *devices_; }
+  core::IntegrationService& integrations() { return *integrations_; }
   core::Crypto& crypto() { return *crypto_; }
   core::TelemetryStore& telemetry_store() { return *telemetry_store_; }
   // The ingest pipeline; serve starts its writer (Start) and stops it (Stop).
@@ -58,6 +60,7 @@ class Platform {
   std::unique_ptr<core::AuthService> auth_;
   std::unique_ptr<core::TenancyService> tenancy_;
   std::unique_ptr<core::DeviceService> devices_;
+  std::unique_ptr<core::IntegrationService> integrations_;
   std::unique_ptr<storage::sqlite::SqliteTelemetryStore> telemetry_store_;
   std::unique_ptr<core::IngestService> ingest_;
   std::unique_ptr<core::PresenceTracker> presence_;

@@ -9,6 +9,7 @@
 #include "app/commands.hpp"
 #include "app/device_authenticator.hpp"
 #include "app/device_bridge.hpp"
+#include "app/integration_bridge.hpp"
 #include "app/jobs.hpp"
 #include "app/live_wiring.hpp"
 #include "app/platform.hpp"
@@ -18,6 +19,7 @@
 #include "broker/broker.hpp"
 #include "broker/server.hpp"
 #include "common/log.hpp"
+#include "core/outlet_sync.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
@@ -192,9 +194,32 @@ int Serve(const Args& args, const Env& env) {
   core::OutletService outlets(platform->store(), platform->store(), platform->store(), commands,
                               platform->ingest(), platform->presence());
   ConnectCommandEvents(commands, *live_hub);
+  // The gateways' outlet registries follow the device registry (sync_outlets): at once when an
+  // outlet is registered or retired, and when a gateway reports an outdated "outlets_rev".
+  core::OutletSync outlet_sync(platform->store(), platform->store(), commands, platform->clock());
+  platform->devices().SetOutletsChangedListener([&outlet_sync](const std::string& gateway_uid) {
+    if (auto s = outlet_sync.OutletsChanged(gateway_uid); !s.ok()) {
+      log::Warn("outlet registry sync not queued",
+                {{"gateway", gateway_uid}, {"error", s.error().message}});
+    }
+  });
+  bridge.SetOutletsRevisionHook([&outlet_sync](const core::Device& gateway, std::int64_t rev) {
+    outlet_sync.Reported(gateway.uid, rev);
+  });
   CommandBridge command_bridge(broker, commands, platform->store(), platform->presence(),
                                platform->clock(), platform->metrics());
   command_bridge.Start();
+  // MQTT integrations (Home Assistant, Node-RED...): their ACL sees the device directory's
+  // current workshop of each device; their command requests become ordinary commands.
+  authenticator.EnableIntegrations(platform->integrations(),
+                                   [&bridge](const std::string& uid) -> std::optional<WorkshopId> {
+                                     auto device = bridge.directory().Find(uid);
+                                     if (!device) return std::nullopt;
+                                     return device->workshop_id;
+                                   });
+  IntegrationBridge integration_bridge(broker, authenticator, platform->integrations(), commands,
+                                       platform->store(), platform->clock(), platform->metrics());
+  integration_bridge.Start();
   // WAL checkpoints run here, never inside a request's commit (a command's delivery waited
   // for the fsyncs of one every few dozen commands: bench/commands_bench.sh).
   if (auto s = platform->store().DeferCheckpoints(); !s.ok()) {
@@ -208,10 +233,13 @@ int Serve(const Args& args, const Env& env) {
   });
   jobs.Add("commands.deliver", std::chrono::seconds(1),
            [&command_bridge] { command_bridge.Tick(); });
+  jobs.Add("outlets.sync", std::chrono::seconds(1), [&outlet_sync] { outlet_sync.RunReported(); });
   jobs.Add("presence.sweep", std::chrono::seconds(1),
            [&platform] { platform->presence().Sweep(platform->clock().Now()); });
   jobs.Add("presence.flush", std::chrono::seconds(15), [&bridge] { bridge.FlushPresence(); });
   jobs.Add("devices.refresh", std::chrono::seconds(1), [&bridge] { bridge.directory().Refresh(); });
+  jobs.Add("integrations.refresh", std::chrono::seconds(1),
+           [&authenticator] { authenticator.RefreshIntegrations(); });
   jobs.Add(
       "telemetry.retention", std::chrono::hours(1),
       [&platform] {
@@ -227,6 +255,13 @@ int Serve(const Args& args, const Env& env) {
   if (!mqtt_port.ok()) {
     log::Error("cannot start", {{"error", mqtt_port.error().message}});
     return 1;
+  }
+  // MQTT over WebSocket (/mqtt on the HTTP port): the HTTP server does the handshake and hands
+  // the connection to the broker, which serves it like a TCP one.
+  if (settings.mqtt_websocket) {
+    options.mqtt_websocket = [&mqtt](int native_socket, std::string early_bytes) {
+      mqtt.AdoptWebSocket(native_socket, std::move(early_bytes));
+    };
   }
 
   http::Router router(http::Router::Deps{platform->auth(), platform->store(), platform->metrics(),
@@ -248,7 +283,7 @@ int Serve(const Args& args, const Env& env) {
                             [&provisioning](const std::string& uid, const std::string& payload) {
                               return provisioning.PublishCredentials(uid, payload);
                             },
-                            &commands, &outlets});
+                            &commands, &outlets, &platform->integrations()});
   const http::StaticFiles console(settings.http_web_root);
   router.SetFallback([&console](const http::Request& req) { return console.Serve(req); });
   http::HttpServer server(router, platform->metrics(), options);
@@ -287,6 +322,9 @@ int Serve(const Args& args, const Env& env) {
   server.Wait();
   mqtt.Wait();
   jobs.Stop();
+  bridge.SetOutletsRevisionHook(nullptr);
+  platform->devices().SetOutletsChangedListener(nullptr);
+  integration_bridge.Stop();
   command_bridge.Stop();
   bridge.Stop();              // a last presence flush
   platform->ingest().Stop();  // writes what is still queued

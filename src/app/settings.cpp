@@ -138,6 +138,8 @@ std::vector<OptionSpec> BuildOptionTable() {
              "PEM certificate chain of the MQTT TLS listener (needed with mqtt.tls_port)"),
       String("mqtt.tls_key_file", "", &S::mqtt_tls_key_file,
              "PEM private key of the MQTT TLS listener (needed with mqtt.tls_port)"),
+      Bool("mqtt.websocket", true, &S::mqtt_websocket,
+           "Accept MQTT over WebSocket on the HTTP port at /mqtt (subprotocol mqtt)"),
 
       Enum("log.level", "info", {"trace", "debug", "info", "warn", "error"}, &S::log_level,
            "Least severe log level written"),

@@ -82,6 +82,7 @@ struct Settings {
   std::int64_t mqtt_tls_port = 0;
   std::string mqtt_tls_cert_file;
   std::string mqtt_tls_key_file;
+  bool mqtt_websocket = true;
 
   std::string log_level;   // trace | debug | info | warn | error
   std::string log_format;  // text | json

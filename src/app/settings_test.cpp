@@ -92,6 +92,7 @@ TEST(OptionTableTest, HasEveryKeyOnceInOrder) {
       "mqtt.tls_port",
       "mqtt.tls_cert_file",
       "mqtt.tls_key_file",
+      "mqtt.websocket",
       "log.level",
       "log.format",
       "auth.jwt_secret",

@@ -30,6 +30,9 @@ const char* kQosLabel[3] = {"0", "1", "2"};
 
 BrokerMetrics::BrokerMetrics(metrics::Registry& r)
     : connections(r.GetGauge("sitewatch_mqtt_connections", "Open MQTT connections")),
+      websocket_connections(r.GetGauge("sitewatch_mqtt_websocket_connections",
+                                       "Open MQTT connections over WebSocket (also counted in "
+                                       "sitewatch_mqtt_connections)")),
       sessions(r.GetGauge("sitewatch_mqtt_sessions", "MQTT sessions, connected or not")),
       retained(r.GetGauge("sitewatch_mqtt_retained_messages", "Retained MQTT messages")),
       subscriptions(r.GetGauge("sitewatch_mqtt_subscriptions", "MQTT subscriptions")),
@@ -39,6 +42,9 @@ BrokerMetrics::BrokerMetrics(metrics::Registry& r)
                                        "MQTT connections refused at mqtt.max_connections")),
       tls_handshake_failures(r.GetCounter("sitewatch_mqtt_tls_handshake_failures_total",
                                           "MQTT TLS connections closed in the handshake")),
+      websocket_accepted(r.GetCounter("sitewatch_mqtt_websocket_connections_accepted_total",
+                                      "MQTT over WebSocket connections handed over by the HTTP "
+                                      "server (/mqtt)")),
       bytes_in(r.GetCounter("sitewatch_mqtt_bytes_received_total", "MQTT bytes received")),
       bytes_out(r.GetCounter("sitewatch_mqtt_bytes_sent_total", "MQTT bytes sent")),
       dropped_slow(r.GetCounter("sitewatch_mqtt_messages_dropped_total", "MQTT messages dropped",
@@ -469,6 +475,19 @@ std::uint64_t Broker::AddInternalSubscriber(std::string filter, InternalHandler 
 void Broker::RemoveInternalSubscriber(std::uint64_t id) {
   std::lock_guard lock(mutex_);
   std::erase_if(internal_, [id](const auto& in) { return in->id == id; });
+}
+
+std::size_t Broker::EvictClients(const std::function<bool(const ClientIdentity&)>& which,
+                                 mqtt::ReasonCode reason) {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (auto& [id, s] : sessions_) {
+    if (!s.outlet || !which(*s.identity)) continue;
+    // The shell closes on the connection's thread and then calls Disconnect as usual.
+    s.outlet->Evict(reason);
+    ++n;
+  }
+  return n;
 }
 
 bool Broker::HasSubscriber(std::string_view topic) {

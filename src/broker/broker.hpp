@@ -58,13 +58,15 @@ class Outlet {
 struct BrokerMetrics {
   explicit BrokerMetrics(metrics::Registry& registry);
 
-  metrics::Gauge& connections;
+  metrics::Gauge& connections;            // every transport
+  metrics::Gauge& websocket_connections;  // of which MQTT over WebSocket
   metrics::Gauge& sessions;
   metrics::Gauge& retained;
   metrics::Gauge& subscriptions;
   metrics::Counter& connections_accepted;
   metrics::Counter& connections_refused;  // at max_connections
   metrics::Counter& tls_handshake_failures;
+  metrics::Counter& websocket_accepted;  // handed over by the HTTP server (/mqtt)
   metrics::Counter* messages_in[3];
   metrics::Counter* messages_out[3];
   metrics::Counter& bytes_in;
@@ -158,6 +160,12 @@ class Broker {
   // Publishes as the platform (no ACL, no TCP).
   std::size_t PublishFromPlatform(std::string topic, std::string payload, mqtt::QoS qos,
                                   bool retain, SysTime now);
+
+  // Closes the live connections whose identity `which` selects with `reason` (the platform
+  // withdrew their credentials); their sessions stay, as after any disconnect. Returns how
+  // many were told to close.
+  std::size_t EvictClients(const std::function<bool(const ClientIdentity&)>& which,
+                           mqtt::ReasonCode reason);
 
   // Saves every persistent session (subscriptions and queued messages) to the store; called
   // when the broker stops, after the connections are closed.

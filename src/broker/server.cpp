@@ -1,14 +1,18 @@
 #include "broker/server.hpp"
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
+#include <cerrno>
 #include <condition_variable>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -16,6 +20,7 @@
 #include "common/log.hpp"
 #include "common/threads.hpp"
 #include "protocol/connection.hpp"
+#include "protocol/ws_frame.hpp"
 
 namespace sw::broker {
 namespace {
@@ -47,6 +52,12 @@ constexpr auto kCloseGrace = std::chrono::seconds(5);  // to flush a last packet
 // close grace) passed: one timer per thread instead of one per connection.
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
 constexpr auto kStalledWrite = std::chrono::seconds(5);  // a write this old: slow consumer
+// Control frames (pongs) a WebSocket connection keeps waiting for the socket; pings beyond
+// that go unanswered (RFC 6455 §5.5.3 allows answering only the latest).
+constexpr std::size_t kWsMaxControlBytes = 512;
+
+// How a connection's bytes travel.
+enum class Transport : std::uint8_t { kTcp, kTls, kWebSocket };
 
 template <class... Ts>
 struct Overloaded : Ts... {
@@ -98,6 +109,9 @@ struct MqttServer::Impl {
   // Accepts on the TCP listener, or the TLS one.
   void Accept(bool tls);
   void OnAccept(error_code ec, Socket socket, Worker& worker, bool tls);
+  // MqttServer::AdoptWebSocket.
+  void AdoptWebSocket(int native_socket, std::string early_bytes);
+  Worker& NextWorker() { return *workers[next_worker.fetch_add(1) % workers.size()]; }
   // Loads the certificate and key and listens on options.tls_port.
   Result<std::uint16_t> ListenTls();
   void Tick();
@@ -122,7 +136,7 @@ struct MqttServer::Impl {
   // handlers never run concurrently (no strand needed) and it costs no strand state.
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<asio::executor_work_guard<Executor>> guards;
-  std::size_t next_worker = 0;
+  std::atomic<std::size_t> next_worker{0};  // also advanced by the HTTP threads (WebSocket)
   Acceptor acceptor;
   Acceptor tls_acceptor;  // open when options.tls_port != 0
   std::uint16_t bound_tls_port = 0;
@@ -152,13 +166,18 @@ struct MqttServer::Impl {
 // with the broker's session (src/broker/README.md, "Memory per connection").
 class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public Outlet {
  public:
-  Conn(Impl& server, Worker& worker, Socket&& socket, bool tls)
+  Conn(Impl& server, Worker& worker, Socket&& socket, Transport transport,
+       std::string early_bytes = {})
       : server_(server),
         worker_(worker),
         socket_(std::move(socket)),
         conn_(MakeOptions(), server.clock.Now()),
         identity_(std::make_shared<ClientIdentity>()) {
-    if (tls) tls_ = std::make_unique<Tls>(socket_, *server.tls_context);
+    if (transport == Transport::kTls) tls_ = std::make_unique<Tls>(socket_, *server.tls_context);
+    if (transport == Transport::kWebSocket) {
+      ws_ = std::make_unique<Ws>();
+      ws_->early = std::move(early_bytes);
+    }
     error_code ec;
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) identity_->remote_ip = ep.address().to_string();
@@ -166,10 +185,17 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     socket_.set_option(tcp::no_delay(true), ec);
   }
 
+  bool IsWebSocket() const { return ws_ != nullptr; }
+
   // On the connection's thread, once registered. A TLS connection first completes the
-  // handshake (within the connect timeout, like the CONNECT).
+  // handshake (within the connect timeout, like the CONNECT); a WebSocket one first reads what
+  // came with its handshake.
   void Start() {
     UpdateDeadline();
+    if (ws_ && !ws_->early.empty()) {
+      std::string early = std::move(ws_->early);
+      return OnWsData(std::span<char>(early.data(), early.size()));
+    }
     if (!tls_) return WaitRead();
     tls_->stream.async_handshake(
         asio::ssl::stream_base::server, [self = shared_from_this()](error_code ec) {
@@ -244,6 +270,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   // Shutdown: close on the connection's thread.
   void CloseForShutdown() {
     asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      if (self->ws_) self->ws_->close_code = mqtt::kWsCloseGoingAway;
       if (self->conn_.state() == mqtt::Connection::State::kClosed) {
         self->FinishClose();
         return;
@@ -305,12 +332,79 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
 
   void OnReadable(error_code ec) {
     if (closed_ || reading_stopped_) return;
-    if (ec) return Lost();
+    if (ec) return Broken();
     thread_local std::array<char, kReadBufferSize> buffer;
     const std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) return WaitRead();
-    if (ec) return Lost();
+    if (ec) return Broken();
+    if (ws_) return OnWsData(std::span<char>(buffer.data(), n));
     OnData(std::string_view(buffer.data(), n));
+  }
+
+  // WebSocket: the frames' payload is the MQTT byte stream (frames and packets need not line
+  // up, MQTT 5.0 §6); unmasked in place in the read buffer and handed on piece by piece.
+  void OnWsData(std::span<char> bytes) {
+    server_.metrics.bytes_in.Inc(bytes.size());
+    while (!closed_ && !reading_stopped_) {
+      const mqtt::WsEvent event = ws_->reader.Next(bytes);
+      using Kind = mqtt::WsEvent::Kind;
+      if (event.kind == Kind::kNeedMore) break;
+      switch (event.kind) {
+        case Kind::kData: Handle(conn_.OnBytes(event.data, Now())); break;
+        case Kind::kPing:
+          if (ws_->control.size() < kWsMaxControlBytes) {
+            mqtt::AppendWsPong(event.data, ws_->control);
+            StartWrite();
+          }
+          break;
+        case Kind::kClose: WsPeerClosed(event.code); break;
+        case Kind::kError: WsFailed(event.code, event.data); break;
+        default: break;
+      }
+    }
+    if (closed_ || reading_stopped_) return;
+    if (conn_.PendingAcks() >= kMaxPendingAcks) {
+      read_paused_ = true;  // back-pressure, as in OnData
+      return;
+    }
+    ReadMore();
+  }
+
+  // The peer sent a close frame: answered with the same code; for MQTT it is the network
+  // connection going away (the will is due unless a DISCONNECT came first).
+  void WsPeerClosed(std::uint16_t code) {
+    ws_->close_code = code == mqtt::kWsCloseNoStatus ? mqtt::kWsCloseNormal : code;
+    reading_stopped_ = true;
+    peer_gone_ = true;  // no more MQTT bytes; the close frame still goes out
+    if (conn_.state() != mqtt::Connection::State::kClosed) {
+      Handle(conn_.Close(mqtt::ReasonCode::kUnspecifiedError));
+    } else {
+      CloseAfterFlush();
+      StartWrite();
+    }
+  }
+
+  // The peer broke the WebSocket framing (a text frame, an unmasked frame, ...): a protocol
+  // error, closed with the reader's close code after a DISCONNECT (5.0).
+  void WsFailed(std::uint16_t code, std::string_view why) {
+    server_.metrics.protocol_errors.Inc();
+    log::Debug(
+        "mqtt websocket framing error",
+        {{"client_id", ClientId()}, {"ip", identity_->remote_ip}, {"message", std::string(why)}});
+    ws_->close_code = code;
+    reading_stopped_ = true;
+    if (conn_.state() != mqtt::Connection::State::kClosed) {
+      Handle(conn_.Close(mqtt::ReasonCode::kProtocolError));
+    } else {
+      CloseAfterFlush();
+      StartWrite();
+    }
+  }
+
+  // A read or write failed: nothing more can be sent, not even a close frame.
+  void Broken() {
+    if (ws_) ws_->failed = true;
+    Lost();
   }
 
   void OnData(std::string_view bytes) {
@@ -576,7 +670,8 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
         const Status s = conn_.ResendPubrel(d.packet_id, box.out);
         if (!s.ok() && s.error().code == Errc::kRateLimited) break;
         Delivery sent = TakePending(box);
-        if (s.ok()) AddInflight(box, sent.packet_id, std::move(sent));
+        const std::uint16_t id = sent.packet_id;
+        if (s.ok()) AddInflight(box, id, std::move(sent));
         continue;  // kConflict (a taken-over session's id already reused): the flow is gone
       }
       const std::optional<mqtt::PublishView> view = ViewOf(d, version_, now);
@@ -641,23 +736,34 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   // ---- writing ------------------------------------------------------------------------
 
   void QueueWrite(const std::string& bytes) {
-    if (closed_ || peer_gone_) return;
+    if (closed_ || peer_gone_ || (ws_ && ws_->close_sent)) return;
     Box().out.append(bytes);
   }
 
   void StartWrite() {
     if (writing_ || closed_) return;
-    if (!box_ || box_->out.empty()) {
+    if ((!box_ || box_->out.empty()) && !WsControlDue()) {
       if (closing_) return FinishClose();
       if (box_ && box_->Quiet()) box_.reset();
       return;
     }
-    Outbox& box = *box_;
+    Outbox& box = Box();
     writing_ = true;
     box.write_started = std::chrono::steady_clock::now();
     box.sending.swap(box.out);
     auto done = [self = shared_from_this()](error_code ec, std::size_t n) { self->OnWrite(ec, n); };
-    if (tls_) {
+    if (ws_) {
+      // Control frames first (never inside a data frame), then everything queued as one
+      // binary frame.
+      ws_->head.clear();
+      ws_->head.swap(ws_->control);
+      if (!box.sending.empty()) {
+        mqtt::AppendWsFrameHeader(mqtt::WsOpcode::kBinary, box.sending.size(), ws_->head);
+      }
+      const std::array<asio::const_buffer, 2> buffers{asio::buffer(ws_->head),
+                                                      asio::buffer(box.sending)};
+      asio::async_write(socket_, buffers, std::move(done));
+    } else if (tls_) {
       asio::async_write(tls_->stream, asio::buffer(box.sending), std::move(done));
     } else {
       asio::async_write(socket_, asio::buffer(box.sending), std::move(done));
@@ -674,7 +780,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     if (ec) {
       peer_gone_ = true;
       box.out.clear();
-      return Lost();
+      return Broken();
     }
     Pump();
     if (box.out.empty()) {
@@ -693,7 +799,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     closing_ = true;
     reading_stopped_ = true;
     Detach(false);  // no-op when the Disconnected action already detached
-    if (!writing_ && (!box_ || box_->out.empty())) return FinishClose();
+    if (!writing_ && (!box_ || box_->out.empty()) && !WsCloseDue()) return FinishClose();
     worker_.deadlines[slot_] = Now() + kCloseGrace;  // then the sweep closes it regardless
   }
 
@@ -716,6 +822,22 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
 
   const std::string& ClientId() const { return identity_->client_id; }
 
+  // ---- WebSocket ----------------------------------------------------------------------
+
+  // A close frame is still to be sent before the socket is closed.
+  bool WsCloseDue() const { return ws_ && !ws_->failed && !ws_->close_sent; }
+
+  // Whether control frames wait to be written; once closing and nothing else is queued, the
+  // close frame is queued here, as the last frame.
+  bool WsControlDue() {
+    if (!ws_ || ws_->failed) return false;
+    if (closing_ && WsCloseDue()) {
+      mqtt::AppendWsClose(ws_->close_code, {}, ws_->control);
+      ws_->close_sent = true;
+    }
+    return !ws_->control.empty();
+  }
+
   // A TLS connection's stream over socket_ and its read buffer (~40 KiB with OpenSSL's and
   // Asio's record buffers); null for TCP.
   struct Tls {
@@ -724,10 +846,22 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     std::array<char, kTlsReadBufferSize> buffer{};
   };
 
+  // A WebSocket connection's framing state (null for TCP and TLS).
+  struct Ws {
+    mqtt::WsFrameReader reader;
+    std::string early;    // read with the handshake; handled at Start
+    std::string control;  // control frames waiting for the next write
+    std::string head;     // the write in flight: its control frames and data frame header
+    std::uint16_t close_code = mqtt::kWsCloseNormal;  // for the close frame we send
+    bool close_sent = false;
+    bool failed = false;  // the socket failed: nothing more to send
+  };
+
   Impl& server_;
   Worker& worker_;
   Socket socket_;
   std::unique_ptr<Tls> tls_;
+  std::unique_ptr<Ws> ws_;
   mqtt::Connection conn_;
   // Created at accept (remote_ip), completed at CONNECT, then shared with the broker's
   // session and never changed.
@@ -752,7 +886,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
 };
 
 void MqttServer::Impl::Accept(bool tls) {
-  Worker& target = *workers[next_worker++ % workers.size()];
+  Worker& target = NextWorker();
   (tls ? tls_acceptor : acceptor)
       .async_accept(target.ioc.get_executor(), [this, &target, tls](error_code ec, Socket socket) {
         OnAccept(ec, std::move(socket), target, tls);
@@ -769,13 +903,43 @@ void MqttServer::Impl::OnAccept(error_code ec, Socket socket, Worker& worker, bo
       socket.close(ignored);
     } else {
       metrics.connections.Set(static_cast<std::int64_t>(++connection_count));
-      auto conn = std::make_shared<Conn>(*this, worker, std::move(socket), tls);
+      auto conn = std::make_shared<Conn>(*this, worker, std::move(socket),
+                                         tls ? Transport::kTls : Transport::kTcp);
       asio::post(worker.ioc, [this, &worker, conn = std::move(conn)] { Register(worker, conn); });
     }
   } else if (ec == asio::error::no_descriptors) {
     log::Warn("mqtt accept: out of file descriptors");
   }
   Accept(tls);
+}
+
+void MqttServer::Impl::AdoptWebSocket(int native_socket, std::string early_bytes) {
+  Worker& worker = NextWorker();
+  Socket socket(worker.ioc.get_executor());
+  sockaddr_storage local{};
+  socklen_t local_size = sizeof local;
+  error_code ec;
+  if (::getsockname(native_socket, reinterpret_cast<sockaddr*>(&local), &local_size) != 0) {
+    ec = error_code(errno, boost::system::system_category());
+  } else {
+    socket.assign(local.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), native_socket, ec);
+  }
+  if (ec) {
+    log::Warn("mqtt websocket: cannot adopt the connection", {{"error", ec.message()}});
+    ::close(native_socket);
+    return;
+  }
+  metrics.websocket_accepted.Inc();
+  if (draining || !listening || connection_count.load() >= options.max_connections) {
+    metrics.connections_refused.Inc();
+    socket.close(ec);
+    return;
+  }
+  metrics.connections.Set(static_cast<std::int64_t>(++connection_count));
+  metrics.websocket_connections.Add(1);
+  auto conn = std::make_shared<Conn>(*this, worker, std::move(socket), Transport::kWebSocket,
+                                     std::move(early_bytes));
+  asio::post(worker.ioc, [this, &worker, conn = std::move(conn)] { Register(worker, conn); });
 }
 
 void MqttServer::Impl::Register(Worker& worker, const std::shared_ptr<Conn>& conn) {
@@ -803,6 +967,7 @@ void MqttServer::Impl::Unregister(Worker& worker, Conn* conn) {
     std::vector<std::shared_ptr<Conn>>().swap(worker.conns);
     std::vector<SysTime>().swap(worker.deadlines);
   }
+  if (conn->IsWebSocket()) metrics.websocket_connections.Add(-1);
   const std::size_t left = --connection_count;
   metrics.connections.Set(static_cast<std::int64_t>(left));
   if (left == 0) {
@@ -933,6 +1098,10 @@ Result<std::uint16_t> MqttServer::Listen() {
   }
   impl_->listening = true;
   return port;
+}
+
+void MqttServer::AdoptWebSocket(int native_socket, std::string early_bytes) {
+  impl_->AdoptWebSocket(native_socket, std::move(early_bytes));
 }
 
 std::uint16_t MqttServer::TlsPort() const {

@@ -1,7 +1,9 @@
 // MqttServer: the Asio shell of the broker. Owns its io_context and thread pool, the TCP
 // listener and one session per connection; the protocol is protocol::Connection (sans-I/O)
 // and the routing is Broker (plain C++). Listens on TCP and, optionally, TLS (Asio SSL over
-// OpenSSL; a TLS connection differs only in its handshake and its stream).
+// OpenSSL; a TLS connection differs only in its handshake and its stream) and adopts MQTT over
+// WebSocket connections whose opening handshake the HTTP server completed (AdoptWebSocket;
+// such a connection differs only in its framing, protocol/ws_frame.hpp).
 //
 // Per connection: one io_context (one per thread; no strands), reads on readiness into a
 // per-thread buffer (an idle connection holds no read buffer), one write in flight with
@@ -63,6 +65,14 @@ class MqttServer {
   std::uint16_t TlsPort() const;
   // Starts the worker threads (and the broker's one-second tick); returns immediately.
   void Start();
+  // Takes over a TCP connection on which another server (the HTTP server, on /mqtt) has
+  // completed a WebSocket opening handshake with the subprotocol "mqtt": `native_socket` is its
+  // descriptor (owned by the broker from now on, closed on every path) and `early_bytes` what
+  // was read after the handshake request. From then on it is an MQTT connection like a TCP one
+  // (same limits, authentication, flow control, deadlines, metrics, shutdown) whose bytes travel
+  // in binary WebSocket frames (MQTT 5.0 §6). Refused (closed) while shutting down or at
+  // max_connections. Any thread.
+  void AdoptWebSocket(int native_socket, std::string early_bytes);
   // Stops accepting and closes every connection (DISCONNECT Server shutting down in 5.0,
   // wills not published); returns when all are closed or `grace` passed.
   void Shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(2000));

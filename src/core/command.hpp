@@ -15,6 +15,7 @@
 #include "common/clock.hpp"
 #include "common/ids.hpp"
 #include "core/device.hpp"
+#include "core/integration.hpp"
 
 namespace sw::core {
 
@@ -42,6 +43,7 @@ struct Command {
   CommandState state = CommandState::kQueued;
   int attempts = 0;
   std::optional<UserId> issued_by;
+  std::optional<IntegrationId> issued_by_integration;  // requested by an MQTT integration
   std::optional<std::string> idempotency_key;
   SysTime created_at{};
   SysTime expires_at{};

@@ -207,14 +207,59 @@ Result<IssuedCommand> CommandService::IssueTo(const Principal& p, const Device& 
   SW_TRY(Authorize(p, Action::kCommandSend, device.workshop_id));
   SW_ASSIGN_OR_RETURN(ValidatedCommand v, ValidateCommand(device.kind, r.name, r.params));
   if (v.configuration) SW_TRY(Authorize(p, Action::kCommandConfigure, device.workshop_id));
+  return Create(
+      Issuer{p.user_id, std::nullopt, p.username, "command:" + std::to_string(p.user_id.value)},
+      device, v, r, batch);
+}
+
+Result<IssuedCommand> CommandService::IssueAsIntegration(const Integration& integration,
+                                                         std::string_view uid,
+                                                         const CommandRequest& r) {
+  if (!ValidateDeviceUid(uid).ok()) return MakeError(Errc::kNotFound, "device not found");
+  SW_ASSIGN_OR_RETURN(Device device, devices_.GetDevice(Scope::Of(integration.workshop_id), uid));
+  if (!integration.enabled || integration.access != IntegrationAccess::kReadWrite) {
+    return MakeError(Errc::kForbidden, "the integration may only read", "INSUFFICIENT_PERMISSIONS");
+  }
+  SW_ASSIGN_OR_RETURN(ValidatedCommand v, ValidateCommand(device.kind, r.name, r.params));
+  if (v.configuration) {
+    return MakeError(Errc::kForbidden, "an integration sends operational commands only",
+                     "INSUFFICIENT_PERMISSIONS", "name");
+  }
+  return Create(Issuer{std::nullopt, integration.id, "integration " + integration.username,
+                       "command:integration:" + std::to_string(integration.id.value)},
+                device, v, r, nullptr);
+}
+
+Result<IssuedCommand> CommandService::IssueSystem(const Device& device, const ValidatedCommand& v,
+                                                  std::string_view why,
+                                                  const std::vector<Command>& supersede) {
+  for (const Command& old : supersede) {
+    const CommandOutcome outcome{CommandState::kCancelled, clock_.Now(),
+                                 "superseded: " + std::string(why), std::nullopt, std::nullopt};
+    SW_ASSIGN_OR_RETURN(
+        auto done,
+        commands_.FinishCommand(old.id, {CommandState::kQueued, CommandState::kSent}, outcome));
+    if (done) Notify(*done, CommandTransition{outcome.state, outcome.at, outcome.detail});
+  }
+  Batch uncharged{true};  // system commands are not rate-limited
+  return Create(Issuer{std::nullopt, std::nullopt, "the platform (" + std::string(why) + ")", ""},
+                device, v, CommandRequest{}, &uncharged);
+}
+
+Result<IssuedCommand> CommandService::Create(const Issuer& issuer, const Device& device,
+                                             const ValidatedCommand& v, const CommandRequest& r,
+                                             Batch* batch) {
   if (r.expires_in_s && (*r.expires_in_s < 1 || *r.expires_in_s > options_.max_expiry.count())) {
     return InvalidField("expires_in_s",
                         "must be between 1 and " + std::to_string(options_.max_expiry.count()));
   }
   if (r.idempotency_key) {
     SW_TRY(ValidateIdempotencyKey(*r.idempotency_key));
-    SW_ASSIGN_OR_RETURN(auto existing,
-                        commands_.FindByIdempotencyKey(p.user_id, device.id, *r.idempotency_key));
+    std::optional<Command> existing;
+    if (issuer.user) {
+      SW_ASSIGN_OR_RETURN(
+          existing, commands_.FindByIdempotencyKey(*issuer.user, device.id, *r.idempotency_key));
+    }
     if (existing) {
       if (existing->name != v.name || existing->params_json != v.params_json) {
         return MakeError(Errc::kConflict, "this idempotency key was used for a different command",
@@ -228,7 +273,7 @@ Result<IssuedCommand> CommandService::IssueTo(const Principal& p, const Device& 
     return MakeError(Errc::kConflict, "the device cannot take commands: " + *why, Upper(*why));
   }
   if (!batch || !batch->charged) {
-    if (!rate_.Allow("command:" + std::to_string(p.user_id.value), now)) {
+    if (!rate_.Allow(issuer.rate_key, now)) {
       return MakeError(Errc::kRateLimited, "too many commands; try again in a minute",
                        "COMMAND_RATE_LIMITED");
     }
@@ -242,13 +287,20 @@ Result<IssuedCommand> CommandService::IssueTo(const Principal& p, const Device& 
   c.workshop_id = device.workshop_id;
   c.name = v.name;
   c.params_json = v.params_json;
-  c.issued_by = p.user_id;
+  c.issued_by = issuer.user;
+  c.issued_by_integration = issuer.integration;
   c.idempotency_key = r.idempotency_key;
   c.created_at = now;
   const auto default_expiry = v.short_lived ? options_.relay_expiry : options_.default_expiry;
   c.expires_at = now + (r.expires_in_s ? std::chrono::seconds(*r.expires_in_s) : default_expiry);
-  c.transitions = {CommandTransition{CommandState::kQueued, now, "issued by " + p.username}};
+  c.transitions = {CommandTransition{CommandState::kQueued, now, "issued by " + issuer.name}};
   SW_ASSIGN_OR_RETURN(auto created, commands_.CreateCommand(c, options_.max_open_per_device));
+  if (!created.second &&
+      (created.first.name != v.name || created.first.params_json != v.params_json)) {
+    // An integration's replay is found by the store (no look-up before the rate limit).
+    return MakeError(Errc::kConflict, "this idempotency key was used for a different command",
+                     "IDEMPOTENCY_KEY_REUSED", "idempotency_key");
+  }
   if (created.second) {
     {
       std::lock_guard lock(wait_mutex_);

@@ -110,6 +110,18 @@ class CommandService {
   // table is still applied). With a `batch`, the rate limit is charged once per batch.
   Result<IssuedCommand> IssueTo(const Principal& p, const Device& device, const CommandRequest& r,
                                 Batch* batch = nullptr);
+  // A command requested by a read_write MQTT integration (IntegrationBridge) for a device of its
+  // workshop (NotFound otherwise): operational commands only (Forbidden for configuration
+  // ones and for a read integration); `r.idempotency_key` is the request's optional id,
+  // per integration and device. Rate-limited per integration; otherwise as Issue.
+  Result<IssuedCommand> IssueAsIntegration(const Integration& integration, std::string_view uid,
+                                           const CommandRequest& r);
+  // A command the platform issues itself (OutletSync's sync_outlets): no user, so no
+  // permission check and no rate limit; `v` is trusted (built by the caller); the device's
+  // status and licence still apply. The open commands in `supersede` are cancelled first
+  // ("superseded: why"), so that a newer command replaces them.
+  Result<IssuedCommand> IssueSystem(const Device& device, const ValidatedCommand& v,
+                                    std::string_view why, const std::vector<Command>& supersede);
   Result<Page<Command>> List(const Principal& p, std::string_view uid, PageRequest page);
   Result<Command> Get(const Principal& p, std::string_view id);
   // Queued commands only (Conflict COMMAND_NOT_QUEUED otherwise).
@@ -140,6 +152,16 @@ class CommandService {
   void LeaveLongPoll();
 
  private:
+  // Who issues a command: a user or an integration.
+  struct Issuer {
+    std::optional<UserId> user;
+    std::optional<IntegrationId> integration;
+    std::string name;      // for the transition's detail
+    std::string rate_key;  // the rate limiter's key
+  };
+  // The common part of IssueTo and IssueAsIntegration, after the permission checks.
+  Result<IssuedCommand> Create(const Issuer& issuer, const Device& device,
+                               const ValidatedCommand& v, const CommandRequest& r, Batch* batch);
   Result<Device> Visible(const Principal& p, std::string_view uid, Action action);
   void Notify(const Command& c, const CommandTransition& t);
   SysTime NextAttempt(int attempts_after, SysTime now) const;

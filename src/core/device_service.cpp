@@ -124,6 +124,7 @@ Result<DeviceWithSecret> DeviceService::Register(const Principal& p, WorkshopId 
     auto created = stores_.devices.CreateDevice(scope, d);
     if (created.ok()) {
       out.device = std::move(created).value();
+      if (d.kind == DeviceKind::kOutlet && outlets_changed_) outlets_changed_(d.parent_uid);
       return out;
     }
     if (std::string_view(created.error().Code()) != "LICENCE_KEY_TAKEN") {
@@ -191,6 +192,7 @@ Result<DeviceWithSecret> DeviceService::RotateSecret(const Principal& p, std::st
 Result<Device> DeviceService::Delete(const Principal& p, std::string_view uid, bool purge) {
   SW_ASSIGN_OR_RETURN(Device d, Visible(p, Action::kDeviceDelete, uid));
   SW_TRY(stores_.devices.DeleteDevice(Scope::For(p), d.id, purge));
+  if (d.kind == DeviceKind::kOutlet && outlets_changed_) outlets_changed_(d.parent_uid);
   return d;
 }
 

@@ -9,6 +9,7 @@
 // Thread-safe (state lives in the stores).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,7 +69,13 @@ inline constexpr int kMaxPendingDevices = 200;
 
 class DeviceService {
  public:
+  // Told the gateway's uid after an outlet of it was registered or retired (OutletSync).
+  using OutletsChangedListener = std::function<void(const std::string& gateway_uid)>;
+
   DeviceService(Stores stores, Crypto& crypto, const Clock& clock);
+
+  // Set once, before use.
+  void SetOutletsChangedListener(OutletsChangedListener l) { outlets_changed_ = std::move(l); }
 
   Result<Page<Device>> List(const Principal& p, WorkshopId workshop, const DeviceFilter& filter,
                             PageRequest page);
@@ -110,6 +117,7 @@ class DeviceService {
   Stores stores_;
   Crypto& crypto_;
   const Clock& clock_;
+  OutletsChangedListener outlets_changed_;
 };
 
 }  // namespace sw::core

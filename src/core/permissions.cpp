@@ -45,6 +45,12 @@ constexpr std::array<Row, kActionCount> kTable{{
   {Action::kCommandSend,        "command.send",        "Send or cancel an operational command (relay, cut, restart, identify)", {A, O, O, N}},
   {Action::kCommandConfigure,   "command.configure",   "Send or cancel a configuration command (enable, disable, set_interval, set_threshold, set_breaker_limit)", {A, O, N, N}},
   {Action::kCommandRead,        "command.read",        "Read a device's commands",            {A, O, O, N}},
+  {Action::kIntegrationList,    "integration.list",    "List a workshop's MQTT integrations", {A, O, N, N}},
+  {Action::kIntegrationRead,    "integration.read",    "Read an MQTT integration",            {A, O, N, N}},
+  {Action::kIntegrationCreate,  "integration.create",  "Create an MQTT integration (its secret is shown once)", {A, O, N, N}},
+  {Action::kIntegrationUpdate,  "integration.update",  "Rename, change the access of, disable or enable an MQTT integration", {A, O, N, N}},
+  {Action::kIntegrationRotateSecret, "integration.rotate_secret", "Issue a new MQTT integration secret", {A, O, N, N}},
+  {Action::kIntegrationDelete,  "integration.delete",  "Delete an MQTT integration",          {A, O, N, N}},
 }};
 // clang-format on
 

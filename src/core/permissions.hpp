@@ -47,8 +47,14 @@ enum class Action {
   kCommandSend,
   kCommandConfigure,
   kCommandRead,
+  kIntegrationList,
+  kIntegrationRead,
+  kIntegrationCreate,
+  kIntegrationUpdate,
+  kIntegrationRotateSecret,
+  kIntegrationDelete,
 };
-inline constexpr int kActionCount = static_cast<int>(Action::kCommandRead) + 1;
+inline constexpr int kActionCount = static_cast<int>(Action::kIntegrationDelete) + 1;
 
 enum class Grant {
   kNone,  // never

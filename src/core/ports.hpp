@@ -14,6 +14,7 @@
 #include "common/result.hpp"
 #include "core/command.hpp"
 #include "core/device.hpp"
+#include "core/integration.hpp"
 #include "core/model.hpp"
 
 namespace sw::core {
@@ -188,6 +189,26 @@ class CommandStore {
   // `cut` command and the `recent` last succeeded ones (by finish time), without transitions.
   virtual Result<std::vector<Command>> ListSocketCommands(std::span<const DeviceId> devices,
                                                           int recent) = 0;
+};
+
+// MQTT integration accounts (issue 4). User-facing methods are tenant-scoped; the broker's
+// lookup by username is a platform call.
+class IntegrationStore {
+ public:
+  virtual ~IntegrationStore() = default;
+  // Conflict INTEGRATION_USERNAME_TAKEN on a username collision.
+  virtual Result<Integration> CreateIntegration(const Scope& scope, const Integration& i) = 0;
+  virtual Result<Integration> GetIntegration(const Scope& scope, IntegrationId id) = 0;
+  // A workshop's integrations, oldest first.
+  virtual Result<Page<Integration>> ListIntegrations(const Scope& scope, WorkshopId workshop,
+                                                     PageRequest page) = 0;
+  // Name, access, enabled, secret hash and its rotation time.
+  virtual Result<Integration> UpdateIntegration(const Scope& scope, const Integration& i) = 0;
+  // Removes the row; the commands it issued keep their history (issuer set to null).
+  virtual Status DeleteIntegration(const Scope& scope, IntegrationId id) = 0;
+  // Broker lookup: nullopt when no integration has this username.
+  virtual Result<std::optional<Integration>> FindIntegrationByUsername(
+      std::string_view username) = 0;
 };
 
 // Everything the core reads and writes, as one bundle of references.

@@ -70,6 +70,14 @@ class MemoryCommands final : public CommandStore {
       auto found = Find(*c.issued_by, c.device_id, *c.idempotency_key);
       if (found) return std::pair{*found, false};
     }
+    if (c.idempotency_key && c.issued_by_integration) {
+      for (auto& [id, other] : commands_) {
+        if (other.issued_by_integration == c.issued_by_integration &&
+            other.device_id == c.device_id && other.idempotency_key == c.idempotency_key) {
+          return std::pair{other, false};
+        }
+      }
+    }
     const auto open = std::count_if(order_.begin(), order_.end(), [&](const std::string& id) {
       return commands_[id].device_id == c.device_id && IsOpen(commands_[id].state);
     });

@@ -11,6 +11,7 @@
 #include "core/command_service.hpp"
 #include "core/device_service.hpp"
 #include "core/ingest.hpp"
+#include "core/integration_service.hpp"
 #include "core/outlet_service.hpp"
 #include "core/presence.hpp"
 #include "core/telemetry_service.hpp"
@@ -39,6 +40,8 @@ struct ApiDeps {
   core::CommandService* commands = nullptr;
   // Outlets' sockets and bulk cut (issue 7); unset: those routes are not registered.
   core::OutletService* outlets = nullptr;
+  // MQTT integration accounts (issue 4); unset: those routes are not registered.
+  core::IntegrationService* integrations = nullptr;
 };
 
 void RegisterSystemRoutes(Router& router, const ApiDeps& deps);
@@ -53,6 +56,8 @@ void RegisterProvisioningRoutes(Router& router, const ApiDeps& deps);
 void RegisterCommandRoutes(Router& router, const ApiDeps& deps);
 // Socket view and bulk cut; needs outlets.
 void RegisterOutletRoutes(Router& router, const ApiDeps& deps);
+// MQTT integration accounts; needs integrations.
+void RegisterIntegrationRoutes(Router& router, const ApiDeps& deps);
 
 inline void RegisterApi(Router& router, const ApiDeps& deps) {
   RegisterSystemRoutes(router, deps);
@@ -65,6 +70,7 @@ inline void RegisterApi(Router& router, const ApiDeps& deps) {
   }
   if (deps.commands) RegisterCommandRoutes(router, deps);
   if (deps.outlets) RegisterOutletRoutes(router, deps);
+  if (deps.integrations) RegisterIntegrationRoutes(router, deps);
 }
 
 }  // namespace sw::http

@@ -115,6 +115,8 @@ json::object CommandToJson(const core::Command& c) {
   o["state"] = core::CommandStateName(c.state);
   o["attempts"] = c.attempts;
   o["issued_by"] = c.issued_by ? json::value(c.issued_by->value) : json::value(nullptr);
+  o["issued_by_integration"] =
+      c.issued_by_integration ? json::value(c.issued_by_integration->value) : json::value(nullptr);
   o["idempotency_key"] = c.idempotency_key ? json::value(*c.idempotency_key) : json::value(nullptr);
   o["created_at"] = FormatTime(c.created_at);
   o["expires_at"] = FormatTime(c.expires_at);
@@ -179,6 +181,17 @@ Result<core::CommandResult> DecodeCommandResult(std::string_view payload) {
   }
   SW_ASSIGN_OR_RETURN(core::CommandResult r, ReadResultFields(body));
   r.id = std::move(id);
+  return r;
+}
+
+Result<core::CommandRequest> DecodeCommandRequestMessage(std::string_view payload) {
+  SW_ASSIGN_OR_RETURN(auto body, Body::Parse(payload, {"id", "name", "params", "expires_in_s"}));
+  core::CommandRequest r;
+  SW_ASSIGN_OR_RETURN(r.name, body.RequiredString("name"));
+  SW_ASSIGN_OR_RETURN(r.idempotency_key, body.String("id"));
+  SW_ASSIGN_OR_RETURN(r.expires_in_s, body.Int("expires_in_s"));
+  const json::value v = json::parse(payload);
+  SW_ASSIGN_OR_RETURN(r.params, ReadParams(v.as_object().if_contains("params")));
   return r;
 }
 

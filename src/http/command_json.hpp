@@ -13,7 +13,8 @@
 
 namespace sw::http {
 
-// {id, device_uid, workshop_id, name, params, state, attempts, issued_by, idempotency_key,
+// {id, device_uid, workshop_id, name, params, state, attempts, issued_by,
+//  issued_by_integration, idempotency_key,
 //  created_at, expires_at, sent_at, finished_at, result_detail, verified, measured_ma,
 //  transitions: [{state, at, detail}]}
 boost::json::object CommandToJson(const core::Command& c);
@@ -30,5 +31,10 @@ inline constexpr std::size_t kMaxCommandIdLength = 64;
 Result<core::CommandResult> DecodeCommandResult(std::string_view payload);
 // The body of POST /api/v1/device/commands/{id}/result: the same without "id" and "ts".
 Result<core::CommandResult> DecodeCommandResultBody(std::string_view id, std::string_view body);
+
+// An integration's request on sw/d/{uid}/cmd/request: {"name": string, "params"?: object of
+// scalars, "id"?: string (the idempotency key: a re-sent request makes no second command),
+// "expires_in_s"?: integer}; other fields refused.
+Result<core::CommandRequest> DecodeCommandRequestMessage(std::string_view payload);
 
 }  // namespace sw::http

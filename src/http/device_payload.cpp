@@ -132,6 +132,8 @@ Result<StatusReport> DecodeStatus(std::string_view payload) {
   SW_ASSIGN_OR_RETURN(r.ip, OptString(*o, "ip", 64));
   SW_ASSIGN_OR_RETURN(r.uptime_s, OptInt(*o, "uptime_s"));
   SW_ASSIGN_OR_RETURN(r.rssi, OptInt(*o, "rssi"));
+  SW_ASSIGN_OR_RETURN(r.outlets_rev, OptInt(*o, "outlets_rev"));
+  if (r.outlets_rev && *r.outlets_rev < 0) return BadPayload("outlets_rev must not be negative");
   return r;
 }
 

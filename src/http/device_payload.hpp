@@ -36,6 +36,7 @@ struct StatusReport {
   std::optional<std::string> ip;
   std::optional<std::int64_t> uptime_s;
   std::optional<std::int64_t> rssi;
+  std::optional<std::int64_t> outlets_rev;  // a gateway: the outlet registry it applied
 };
 Result<StatusReport> DecodeStatus(std::string_view payload);
 

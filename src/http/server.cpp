@@ -38,6 +38,26 @@ constexpr auto kWsHandshakeTimeout = std::chrono::seconds(10);
 constexpr auto kWsCloseTimeout = std::chrono::seconds(5);          // then the socket is cut
 constexpr auto kLiveTickInterval = std::chrono::milliseconds(50);  // LiveHub::Tick
 
+// MQTT over WebSocket (MQTT 5.0 §6): the handshake is done here, the rest by the broker.
+constexpr std::string_view kMqttPath = "/mqtt";
+constexpr std::string_view kMqttSubprotocol = "mqtt";
+
+// Whether the request's Sec-WebSocket-Protocol lists (one or more headers, comma-separated
+// tokens) `wanted`.
+bool OffersSubprotocol(const bhttp::request<bhttp::string_body>& req, std::string_view wanted) {
+  const auto [first, last] = req.equal_range(bhttp::field::sec_websocket_protocol);
+  for (auto field = first; field != last; ++field) {
+    std::string_view list = field->value();
+    while (!list.empty()) {
+      const std::size_t comma = list.find(',');
+      if (Trim(list.substr(0, comma)) == wanted) return true;
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -63,6 +83,7 @@ struct HttpServer::Impl {
   };
   class Session;
   class WsSession;
+  class MqttHandshake;
 
   void Accept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
@@ -151,6 +172,9 @@ class HttpServer::Impl::Session : public Conn, public std::enable_shared_from_th
       return SendError(
           MakeError(Errc::kInvalidArgument, "malformed request target", "BAD_REQUEST"));
     }
+    if (server_.options.mqtt_websocket && req.path == kMqttPath) {
+      return UpgradeMqtt(std::move(msg));
+    }
     if (server_.options.live_hub && req.path == kLivePath) {
       if (websocket::is_upgrade(msg)) return Upgrade(std::move(msg));
       server_.bad_requests.Inc();
@@ -175,6 +199,8 @@ class HttpServer::Impl::Session : public Conn, public std::enable_shared_from_th
 
   // The socket moves to a WebSocket session, which the server tracks from now on.
   void Upgrade(bhttp::request<bhttp::string_body> msg);
+  // /mqtt: the socket moves to an MqttHandshake, then to the broker.
+  void UpgradeMqtt(bhttp::request<bhttp::string_body> msg);
 
   // `head`: the response to a HEAD request — the headers a GET would get, no body.
   void Write(Response resp, bool keep_alive, unsigned version, bool head = false) {
@@ -397,6 +423,96 @@ class HttpServer::Impl::WsSession : public Conn, public std::enable_shared_from_
   bool closing_ = false;
   bool closed_ = false;
 };
+
+// MQTT over WebSocket: completes the opening handshake (answering the subprotocol "mqtt"),
+// then releases the socket from this io_context and hands its descriptor to the broker
+// (ServerOptions::mqtt_websocket), which owns it from then on. Tracked by the server only
+// until then; a handshake that has not finished when the server drains is closed.
+class HttpServer::Impl::MqttHandshake : public Conn,
+                                        public std::enable_shared_from_this<MqttHandshake> {
+ public:
+  MqttHandshake(Impl& server, beast::tcp_stream&& stream, std::string early_bytes)
+      : server_(server), ws_(std::move(stream)), early_(std::move(early_bytes)) {}
+
+  void Run(bhttp::request<bhttp::string_body> req) {
+    beast::get_lowest_layer(ws_).expires_never();  // the handshake timeout takes over
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = kWsHandshakeTimeout;
+    timeouts.idle_timeout = websocket::stream_base::none();
+    timeouts.keep_alive_pings = false;
+    ws_.set_option(timeouts);
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(bhttp::field::server, "sitewatch");
+      if (res.result() == bhttp::status::switching_protocols) {
+        res.set(bhttp::field::sec_websocket_protocol, kMqttSubprotocol);
+      }
+    }));
+    auto request = std::make_shared<bhttp::request<bhttp::string_body>>(std::move(req));
+    ws_.async_accept(*request, [self = shared_from_this(), request](beast::error_code ec) {
+      self->OnAccept(ec);
+    });
+  }
+
+  // A handshake still under way at shutdown is cut (its handler then finds it closed).
+  void Drain() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->Close(); });
+  }
+
+ private:
+  void OnAccept(beast::error_code ec) {
+    if (done_) return;  // cut by Drain
+    if (ec || server_.draining) return Close();
+    tcp::socket socket = beast::get_lowest_layer(ws_).release_socket();
+    const int native = socket.release(ec);  // leaves this io_context, stays open
+    if (ec) {
+      socket.close(ec);
+      return Close();
+    }
+    done_ = true;
+    server_.Unregister(this);
+    server_.options.mqtt_websocket(native, std::move(early_));
+  }
+
+  void Close() {
+    if (done_) return;
+    done_ = true;
+    beast::error_code ec;
+    auto& socket = beast::get_lowest_layer(ws_).socket();
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+    server_.Unregister(this);
+  }
+
+  Impl& server_;
+  websocket::stream<beast::tcp_stream> ws_;
+  std::string early_;  // read after the request (a client that did not wait for the 101)
+  bool done_ = false;  // handed over or closed
+};
+
+void HttpServer::Impl::Session::UpgradeMqtt(bhttp::request<bhttp::string_body> msg) {
+  if (!websocket::is_upgrade(msg)) {
+    server_.bad_requests.Inc();
+    return SendError(MakeError(Errc::kInvalidArgument,
+                               "/mqtt is MQTT over WebSocket: send a WebSocket upgrade with "
+                               "Sec-WebSocket-Protocol: mqtt",
+                               "WEBSOCKET_REQUIRED"));
+  }
+  if (!OffersSubprotocol(msg, kMqttSubprotocol)) {
+    server_.bad_requests.Inc();
+    return SendError(MakeError(Errc::kInvalidArgument,
+                               "MQTT over WebSocket needs the subprotocol \"mqtt\" "
+                               "(Sec-WebSocket-Protocol: mqtt)",
+                               "WEBSOCKET_SUBPROTOCOL_REQUIRED"));
+  }
+  if (server_.draining) return Close();
+  std::string early = beast::buffers_to_string(buffer_.data());
+  buffer_.consume(buffer_.size());
+  auto handshake = std::make_shared<MqttHandshake>(server_, std::move(stream_), std::move(early));
+  server_.Register(handshake);
+  handshake->Run(std::move(msg));
+  closed_ = true;  // the socket belongs to the handshake now
+  server_.Unregister(this);
+}
 
 void HttpServer::Impl::Session::Upgrade(bhttp::request<bhttp::string_body> msg) {
   if (server_.draining) return Close();

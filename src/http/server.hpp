@@ -4,6 +4,8 @@
 // in-flight requests finish. Requests are handed to a Router as plain messages.
 // With a LiveHub, an upgrade on /api/v1/ws becomes a live-event WebSocket session
 // (docs/LIVE.md): the protocol is LiveConnection, this shell only moves frames.
+// With mqtt_websocket set, an upgrade on /mqtt offering the subprotocol "mqtt" is answered
+// (MQTT 5.0 §6) and the connection handed to the broker, which frames MQTT over it itself.
 //
 // This is the only translation unit that includes Beast (compile time; see ARCHITECTURE.md).
 // Thread-safe: Start/Shutdown/Wait from one controlling thread.
@@ -11,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,6 +37,13 @@ struct ServerOptions {
   LiveAuthenticator live_authenticate;  // access token -> principal and expiry
   LiveConnectionOptions live;
   std::chrono::seconds ws_idle_timeout{60};  // pinged after half of it, closed when silent
+  // MQTT over WebSocket on /mqtt. After the opening handshake (subprotocol "mqtt" required;
+  // without it, or without an upgrade, 400) the connection is handed over: its socket
+  // descriptor, whose ownership passes to the callee, and any bytes read after the request.
+  // The HTTP limits and timeouts no longer apply to it (keep-alive is MQTT's). Called on an
+  // HTTP thread; wired to broker::MqttServer::AdoptWebSocket in app/serve.cpp. Unset: /mqtt is
+  // an ordinary path.
+  std::function<void(int native_socket, std::string early_bytes)> mqtt_websocket;
 };
 
 class HttpServer {

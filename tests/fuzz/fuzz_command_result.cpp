@@ -1,7 +1,8 @@
 // Fuzzes the decoders of a device's command result — on sw/d/{uid}/cmd/result and in the body
 // of POST /api/v1/device/commands/{id}/result — bytes any device may send. No input may crash
 // them; whatever they accept has an id (MQTT), a current within bounds, and decodes again to
-// the same result when written back as JSON.
+// the same result when written back as JSON. The same bytes go through the decoder of an MQTT
+// integration's command request (sw/d/{uid}/cmd/request), which must not crash either.
 #include <boost/json.hpp>
 #include <cstdint>
 #include <cstdlib>
@@ -41,6 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (r->current_ma) o["current_ma"] = *r->current_ma;
     auto again = sw::http::DecodeCommandResultBody("cmd-1", boost::json::serialize(o));
     if (!again.ok() || !Same(*r, *again)) std::abort();
+  }
+  if (auto r = sw::http::DecodeCommandRequestMessage(text); r.ok()) {
+    if (r->idempotency_key && r->idempotency_key->size() > text.size()) std::abort();
   }
   return 0;
 }

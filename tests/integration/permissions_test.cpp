@@ -204,6 +204,15 @@ class World {
     return std::string(r.Json().at("data").at("id").as_string());
   }
 
+  // A new MQTT integration (read) as the admin; returns its id.
+  std::int64_t CreateIntegration(std::int64_t workshop, bool marked) {
+    auto r =
+        Require(AdminCall("POST", "/api/v1/workshops/" + std::to_string(workshop) + "/integrations",
+                          Serialize({{"name", Name(marked, "perm-int")}, {"access", "read"}})),
+                201, "create integration");
+    return r.Json().at("data").at("integration").at("id").as_int64();
+  }
+
   // A new user as the admin; `workshop` nullopt for a super_admin.
   Caller CreateUser(Role role, std::optional<std::int64_t> workshop, bool marked) {
     Caller c;
@@ -776,6 +785,66 @@ const std::vector<Endpoint>& Endpoints() {
                    if (scope == Scope::kSelf) return Expect{400, "CANNOT_DEACTIVATE_SELF"};
                    return std::nullopt;
                  }});
+    // ---- MQTT integrations ----
+    t.push_back({"GET", "/api/v1/workshops/{id}/integrations", "", Action::kIntegrationList, 200,
+                 kOwnOther, none, false, Confine::kItemsWorkshopId,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   w.CreateIntegration(WorkshopFor(w, c, s), s == Scope::kOther);
+                   return Built{"GET",
+                                "/api/v1/workshops/" + Str(WorkshopFor(w, c, s)) +
+                                    "/integrations?page_size=100",
+                                "", ""};
+                 },
+                 nullptr});
+    t.push_back({"POST", "/api/v1/workshops/{id}/integrations", "", Action::kIntegrationCreate, 201,
+                 kOwnOther, none, false, Confine::kNone,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   const std::string path =
+                       "/api/v1/workshops/" + Str(WorkshopFor(w, c, s)) + "/integrations";
+                   return Built{"POST", path,
+                                Serialize({{"name", w.Name(false, "perm-new-int")},
+                                           {"access", "read_write"}}),
+                                path + "?page_size=100"};
+                 },
+                 nullptr});
+    t.push_back({"GET", "/api/v1/integrations/{id}", "", Action::kIntegrationRead, 200, kOwnOther,
+                 none, false, Confine::kDataWorkshopId,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   return Built{
+                       "GET",
+                       "/api/v1/integrations/" +
+                           Str(w.CreateIntegration(WorkshopFor(w, c, s), s == Scope::kOther)),
+                       "", ""};
+                 },
+                 nullptr});
+    t.push_back({"PATCH", "/api/v1/integrations/{id}", "", Action::kIntegrationUpdate, 200,
+                 kOwnOther, none, false, Confine::kDataWorkshopId,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   const std::string path =
+                       "/api/v1/integrations/" +
+                       Str(w.CreateIntegration(WorkshopFor(w, c, s), s == Scope::kOther));
+                   return Built{"PATCH", path,
+                                Serialize({{"enabled", false}, {"access", "read_write"}}), path};
+                 },
+                 nullptr});
+    t.push_back({"POST", "/api/v1/integrations/{id}/rotate-secret", "",
+                 Action::kIntegrationRotateSecret, 200, kOwnOther, none, false, Confine::kNone,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   const std::string path =
+                       "/api/v1/integrations/" +
+                       Str(w.CreateIntegration(WorkshopFor(w, c, s), s == Scope::kOther));
+                   return Built{"POST", path + "/rotate-secret", "", path};
+                 },
+                 nullptr});
+    t.push_back({"DELETE", "/api/v1/integrations/{id}", "", Action::kIntegrationDelete, 200,
+                 kOwnOther, none, false, Confine::kNone,
+                 [](World& w, const Caller& c, Scope s, std::optional<Role>) {
+                   const std::string path =
+                       "/api/v1/integrations/" +
+                       Str(w.CreateIntegration(WorkshopFor(w, c, s), s == Scope::kOther));
+                   return Built{"DELETE", path, "", path};
+                 },
+                 nullptr});
     // ---- audit ----
     t.push_back({"GET", "/api/v1/audit", "workshop_id", Action::kAuditRead, 200, kOwnOther, none,
                  false, Confine::kItemsWorkshopId,

@@ -25,9 +25,17 @@
 //   the next readings, repeat; when no known-ON socket is left, cut every socket of every
 //   registered outlet as the last resort. Shed sockets are not switched back on
 //   automatically: that is a decision for a person or the server.
-// * The registry (address + shed priorities, up to kMaxOutlets) and the breaker limit
-//   (SetBreakerLimit, kMinBreakerLimitMa..kMaxBreakerLimitMa; the configured
+// * The registry (address + shed priorities + protocol, up to kMaxOutlets), its revision and
+//   the breaker limit (SetBreakerLimit, kMinBreakerLimitMa..kMaxBreakerLimitMa; the configured
 //   breaker_threshold_ma until one is set) persist in a ConfigStore.
+// * ApplyRegistry replaces the whole registry with the server's list (`sync_outlets`):
+//   validated first (at most kMaxOutlets, addresses 1..254 and not the gateway's own, no
+//   duplicates, a revision not older than the applied one), then saved, then applied in RAM —
+//   all or nothing: a refused list or a failed save changes nothing. Outlets that stay keep
+//   their state (online, last status, failures, shed flags); removed ones are dropped from the
+//   poll rotation and their queued commands are rejected.
+// * Legacy (v1, PIC) outlets can be registered (the server may know them) but are not driven
+//   yet: they are never polled or commanded (commands to them are rejected).
 //
 // Thread-safety: none; one instance driven from one task (the CCU's radio task).
 #pragma once
@@ -55,6 +63,7 @@ struct GatewayConfig {
 struct OutletRecord {
   uint8_t address = 0;
   uint8_t shed_priority[2] = {128, 128};  // lower is shed first
+  bool legacy = false;                    // a v1 (PIC) outlet: registered, not driven yet
   bool online = false;
   bool status_known = false;
   OutletStatus status;
@@ -66,6 +75,24 @@ struct OutletRecord {
 };
 
 enum class SetLimitResult : uint8_t { kOk, kOutOfRange, kStorageFailed };
+
+// One outlet of the registry the server wants (ApplyRegistry).
+struct OutletSpec {
+  uint8_t address = 0;
+  bool legacy = false;
+  // Not given: an outlet that stays keeps its priority, a new one gets 128.
+  bool priority_given[2] = {false, false};
+  uint8_t shed_priority[2] = {128, 128};
+};
+
+enum class RegistryResult : uint8_t {
+  kOk,
+  kTooMany,           // more than kMaxOutlets
+  kBadAddress,        // 0, 255 or the gateway's own address (see bad_address)
+  kDuplicateAddress,  // (see bad_address)
+  kStale,             // revision older than the applied one
+  kStorageFailed,     // the store refused the write: the previous registry stays
+};
 
 enum class CommandOutcome : uint8_t { kAcked, kNacked, kTimedOut, kRejected };
 
@@ -123,6 +150,13 @@ class CcuGateway {
 
   bool AddOutlet(uint8_t address, uint8_t priority_a, uint8_t priority_b, GatewayEffects* fx);
   bool RemoveOutlet(uint8_t address, GatewayEffects* fx);
+  // Replaces the registry with `outlets` at `revision` (see above). *bad_address names the
+  // offending address for kBadAddress and kDuplicateAddress.
+  RegistryResult ApplyRegistry(uint32_t revision, Span<const OutletSpec> outlets,
+                               GatewayEffects* fx, uint8_t* bad_address = nullptr);
+  // The revision of the registry last applied from the server (0: never synced).
+  uint32_t registry_revision() const { return registry_revision_; }
+  const OutletRecord& outlet_at(size_t i) const { return outlets_[i]; }
 
   // Sets and persists the breaker limit (mA). Out of range: nothing changes. The store
   // refused the write: the previous limit stays in force.
@@ -175,6 +209,14 @@ class CcuGateway {
   bool IsKnownCommandId(uint32_t id, GatewayEffects* fx);
   void PlanShedding(uint32_t now_ms, GatewayEffects* fx);
   bool SaveRegistry(GatewayEffects* fx);
+  // The persisted form of a registry: one entry per outlet.
+  struct StoredOutlet {
+    uint8_t address = 0;
+    uint8_t shed_priority[2] = {128, 128};
+    bool legacy = false;
+  };
+  bool Save(const StoredOutlet* list, size_t count, uint32_t breaker_ma, uint32_t revision,
+            GatewayEffects* fx);
   static void Emit(GatewayEffects* fx, GatewayEventKind kind, uint8_t address = 0,
                    uint8_t socket = kSocketNone, uint32_t value = 0);
 
@@ -183,6 +225,7 @@ class CcuGateway {
   OutletRecord outlets_[kMaxOutlets];
   size_t outlet_count_ = 0;
   size_t poll_cursor_ = 0;
+  uint32_t registry_revision_ = 0;
 
   FixedQueue<Request, kCommandQueue> commands_;
   FixedQueue<Request, 2 * kMaxOutlets> sheds_;

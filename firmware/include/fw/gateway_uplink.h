@@ -29,7 +29,14 @@
 // * Commands (JSON), answered on .../cmd/result with {"id", "ok", "detail"?, "current_ma"?}:
 //     outlet:  relay {socket, on}, set_threshold {ma}, cut {sockets: "all"}
 //     gateway: cut {sockets: "all"} (every socket of every outlet), restart,
-//              set_breaker_limit {ma} (CcuGateway::SetBreakerLimit: bounded and persisted)
+//              set_breaker_limit {ma} (CcuGateway::SetBreakerLimit: bounded and persisted),
+//              sync_outlets {rev, outlets: [{uid?, address, protocol?, priority_a?,
+//              priority_b?}]} (CcuGateway::ApplyRegistry: the whole registry, all or nothing;
+//              answered "outlets rev N applied: K outlets" or the reason; docs/DEVICE_PROTOCOL.md)
+// * Outlets spoken for follow the gateway core's registry: at Boot and after a sync, outlets
+//   that left it are dropped (their commands in progress answered ok=false, their buffered
+//   readings discarded) and new ones are subscribed to. The retained status of the gateway
+//   carries "outlets_rev" (CcuGateway::registry_revision) and is sent again after a sync.
 //   Radio work goes through CcuGateway::SubmitCommand (at most kMaxOpsInFlight at a time). A
 //   relay command is answered after its ACK, verify_delay_ms (the outlet's next measurement)
 //   and a STATUS read, with the socket's measured current, which the server checks against
@@ -236,6 +243,10 @@ class GatewayUplink {
   bool WallTime(uint64_t uptime_ms, int64_t* unix_ms) const;
 
   void HandleCommand(size_t device, std::string_view payload, UplinkActions* out);
+  void SyncOutlets(std::string_view id, Span<const JsonMember> params, UplinkActions* out);
+  // Makes the outlets spoken for equal to the gateway core's registry.
+  void FollowRegistry(UplinkActions* out);
+  void RemoveOutletAt(size_t index, UplinkActions* out);
   bool StartJob(const Job& job, UplinkActions* out);
   Op OpOf(const Job& job, size_t k) const;
   void Pump(UplinkActions* out);

@@ -5,8 +5,9 @@
 // no printf/float formatting is pulled into the image.
 //
 // Limits: nesting depth kJsonMaxDepth; a document deeper than that, with a duplicate key,
-// or with more members than the caller's array is refused. Strings are returned raw (still
-// escaped); JsonUnescape decodes them (\uXXXX to UTF-8, surrogate pairs included).
+// or with more members (or array elements) than the caller's array is refused. Strings are
+// returned raw (still escaped); JsonUnescape decodes them (\uXXXX to UTF-8, surrogate pairs
+// included). ParseJsonArray lists an array's elements like ParseJsonObject its members.
 // Thread-safety: JsonWriter belongs to one task; the parse functions are pure.
 #pragma once
 
@@ -86,11 +87,17 @@ enum class JsonError : uint8_t {
   kTooDeep,         // nesting deeper than kJsonMaxDepth
   kTooManyMembers,  // more members than the output array holds
   kDuplicateKey,
+  kNotArray,  // ParseJsonArray: valid start but the top level is not an array
 };
 
 // Parses `text` as one JSON object (surrounding whitespace allowed). On any result,
 // *count members (those before the point of failure) are valid in `members`.
 JsonError ParseJsonObject(std::string_view text, Span<JsonMember> members, size_t* count);
+
+// Parses `text` as one JSON array (surrounding whitespace allowed), listing its elements
+// (key empty) like ParseJsonObject lists members; kTooManyMembers when there are more
+// elements than `elements` holds.
+JsonError ParseJsonArray(std::string_view text, Span<JsonMember> elements, size_t* count);
 
 // The member whose (unescaped) key equals `key`, or nullptr.
 const JsonMember* FindJsonMember(Span<const JsonMember> members, std::string_view key);

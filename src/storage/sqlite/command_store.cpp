@@ -15,7 +15,7 @@ using core::Scope;
 constexpr std::string_view kCols =
     "c.id, c.device_id, d.uid, d.pit_id, c.workshop_id, c.name, c.params, c.state, c.attempts, "
     "c.issued_by, c.idempotency_key, c.created_at, c.expires_at, c.sent_at, c.next_attempt_at, "
-    "c.finished_at, c.result_detail, c.verified, c.measured_ma "
+    "c.finished_at, c.result_detail, c.verified, c.measured_ma, c.issued_by_integration "
     "FROM commands c JOIN devices d ON d.id = c.device_id ";
 constexpr int kMaxTransitions = 32;
 
@@ -73,6 +73,7 @@ Command ReadCommand(const Stmt& st) {
   c.result_detail = st.Text(16);
   if (!st.IsNull(17)) c.verified = st.Int(17) != 0;
   if (!st.IsNull(18)) c.measured_ma = st.Int(18);
+  if (!st.IsNull(19)) c.issued_by_integration = core::IntegrationId{st.Int(19)};
   return c;
 }
 
@@ -133,6 +134,23 @@ Result<std::optional<Command>> FindByKeyLocked(Database& db, UserId issuer, core
   return FindLocked(db, Scope::All(), *id);
 }
 
+Result<std::optional<Command>> FindByIntegrationKeyLocked(Database& db,
+                                                          core::IntegrationId integration,
+                                                          core::DeviceId device,
+                                                          std::string_view key) {
+  std::optional<std::string> id;
+  {
+    SW_ASSIGN_OR_RETURN(Stmt st,
+                        db.Prepare("SELECT id FROM commands WHERE issued_by_integration = ?1 AND "
+                                   "device_id = ?2 AND idempotency_key = ?3"));
+    st.Bind(1, integration.value).Bind(2, device.value).Bind(3, key);
+    SW_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row) id = st.Text(0);
+  }
+  if (!id) return std::optional<Command>{};
+  return FindLocked(db, Scope::All(), *id);
+}
+
 }  // namespace
 
 Result<std::pair<Command, bool>> SqliteStore::CreateCommand(const Command& c, int max_open) {
@@ -142,6 +160,11 @@ Result<std::pair<Command, bool>> SqliteStore::CreateCommand(const Command& c, in
   if (c.idempotency_key && c.issued_by) {
     SW_ASSIGN_OR_RETURN(auto existing,
                         FindByKeyLocked(*db_, *c.issued_by, c.device_id, *c.idempotency_key));
+    if (existing) return std::pair{std::move(*existing), false};
+  }
+  if (c.idempotency_key && c.issued_by_integration) {
+    SW_ASSIGN_OR_RETURN(auto existing, FindByIntegrationKeyLocked(*db_, *c.issued_by_integration,
+                                                                  c.device_id, *c.idempotency_key));
     if (existing) return std::pair{std::move(*existing), false};
   }
   {
@@ -160,13 +183,17 @@ Result<std::pair<Command, bool>> SqliteStore::CreateCommand(const Command& c, in
     SW_ASSIGN_OR_RETURN(
         Stmt st,
         db_->Prepare("INSERT INTO commands (id, device_id, workshop_id, name, params, state, "
-                     "attempts, issued_by, idempotency_key, created_at, expires_at) VALUES "
-                     "(?1, ?2, ?3, ?4, ?5, 'queued', 0, ?6, ?7, ?8, ?9)"));
+                     "attempts, issued_by, idempotency_key, created_at, expires_at, "
+                     "issued_by_integration) VALUES "
+                     "(?1, ?2, ?3, ?4, ?5, 'queued', 0, ?6, ?7, ?8, ?9, ?10)"));
     st.Bind(1, c.id).Bind(2, c.device_id.value).Bind(3, c.workshop_id.value).Bind(4, c.name);
     st.Bind(5, c.params_json);
     st.Bind(6, c.issued_by ? std::optional<std::int64_t>(c.issued_by->value) : std::nullopt);
     st.Bind(7, c.idempotency_key).Bind(8, ToUnixMillis(c.created_at));
     st.Bind(9, ToUnixMillis(c.expires_at));
+    st.Bind(10, c.issued_by_integration
+                    ? std::optional<std::int64_t>(c.issued_by_integration->value)
+                    : std::nullopt);
     if (auto s = st.Run(); !s.ok()) return s.take_error();
   }
   SW_TRY(InsertTransition(*db_, c.id,

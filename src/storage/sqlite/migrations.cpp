@@ -239,6 +239,31 @@ CREATE INDEX command_transitions_command ON command_transitions (command_id, id)
 -- finish time, without scanning the device's whole command history.
 CREATE INDEX commands_device_state ON commands (device_id, state, finished_at);
 )sql"},
+      {8, "mqtt_integrations", R"sql(
+-- MQTT integration accounts (issue 4): Home Assistant, Node-RED, mosquitto_sub. The secret
+-- is kept as SHA-256 only. Commands they request keep their history when they are deleted.
+CREATE TABLE integrations (
+  id                INTEGER PRIMARY KEY,
+  workshop_id       INTEGER NOT NULL REFERENCES workshops(id),
+  name              TEXT NOT NULL,
+  username          TEXT NOT NULL UNIQUE,
+  access            TEXT NOT NULL CHECK (access IN ('read', 'read_write')),
+  enabled           INTEGER NOT NULL DEFAULT 1,
+  secret_hash       TEXT NOT NULL,
+  secret_rotated_at INTEGER NOT NULL,
+  created_by        INTEGER,
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL
+);
+CREATE INDEX integrations_workshop ON integrations (workshop_id, id);
+ALTER TABLE commands ADD COLUMN issued_by_integration INTEGER
+  REFERENCES integrations(id) ON DELETE SET NULL;
+CREATE UNIQUE INDEX commands_integration_idempotency
+  ON commands (issued_by_integration, device_id, idempotency_key)
+  WHERE issued_by_integration IS NOT NULL AND idempotency_key IS NOT NULL;
+CREATE INDEX commands_integration ON commands (issued_by_integration)
+  WHERE issued_by_integration IS NOT NULL;
+)sql"},
   };
   return kMigrations;
 }

@@ -23,7 +23,8 @@ class SqliteStore final : public core::WorkshopStore,
                           public core::AuditStore,
                           public core::DeviceStore,
                           public core::ProvisioningStore,
-                          public core::CommandStore {
+                          public core::CommandStore,
+                          public core::IntegrationStore {
  public:
   // Opens and migrates. `metrics` may be null.
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, int busy_timeout_ms,
@@ -121,6 +122,20 @@ class SqliteStore final : public core::WorkshopStore,
   Result<std::vector<core::Command>> ExpireCommands(SysTime now, int limit) override;
   Result<std::vector<core::Command>> ListSocketCommands(std::span<const core::DeviceId> devices,
                                                         int recent) override;
+
+  // MQTT integrations (integration_store.cpp).
+  Result<core::Integration> CreateIntegration(const core::Scope& scope,
+                                              const core::Integration& i) override;
+  Result<core::Integration> GetIntegration(const core::Scope& scope,
+                                           core::IntegrationId id) override;
+  Result<core::Page<core::Integration>> ListIntegrations(const core::Scope& scope,
+                                                         WorkshopId workshop,
+                                                         core::PageRequest page) override;
+  Result<core::Integration> UpdateIntegration(const core::Scope& scope,
+                                              const core::Integration& i) override;
+  Status DeleteIntegration(const core::Scope& scope, core::IntegrationId id) override;
+  Result<std::optional<core::Integration>> FindIntegrationByUsername(
+      std::string_view username) override;
 
  private:
   SqliteStore(std::unique_ptr<Database> db, std::string path, int busy_timeout_ms,

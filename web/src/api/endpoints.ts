@@ -5,6 +5,10 @@ import type {
   AuditEntry,
   AuditQuery,
   CreateDeviceBody,
+  CreateIntegrationBody,
+  Integration,
+  IntegrationWithSecret,
+  UpdateIntegrationBody,
   CreateUserBody,
   Device,
   DeviceEvent,
@@ -88,6 +92,14 @@ export function endpoints(c: ApiClient) {
     cutDevice: (uid: string, b: CutRequest = {}) => c.post<CutResult>(`${dev(uid)}/cut`, b).then((r) => r.data),
     /** One cut command per outlet of the workshop. */
     cutWorkshop: (workshopId: number, b: CutRequest = {}) => c.post<CutResult>(`/api/v1/workshops/${workshopId}/cut`, b).then((r) => r.data),
+    /** MQTT integration accounts (Home Assistant, Node-RED…); secrets only in create/rotate answers. */
+    integrations: (workshopId: number) =>
+      c.get<Integration[]>(`/api/v1/workshops/${workshopId}/integrations`, { query: { page_size: 100 } }).then((r) => r.data),
+    createIntegration: (workshopId: number, b: CreateIntegrationBody) =>
+      c.post<IntegrationWithSecret>(`/api/v1/workshops/${workshopId}/integrations`, b).then((r) => r.data),
+    updateIntegration: (id: number, b: UpdateIntegrationBody) => c.patch<Integration>(`/api/v1/integrations/${id}`, b).then((r) => r.data),
+    rotateIntegrationSecret: (id: number) => c.post<IntegrationWithSecret>(`/api/v1/integrations/${id}/rotate-secret`).then((r) => r.data),
+    deleteIntegration: (id: number) => c.delete<{ deleted: boolean; id: number }>(`/api/v1/integrations/${id}`).then((r) => r.data),
     audit: (q: AuditQuery = {}) => c.get<AuditEntry[]>('/api/v1/audit', { query: q }),
   };
 }

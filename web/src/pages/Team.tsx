@@ -5,6 +5,7 @@ import { Alert, Badge, Dialog, EmptyState, ErrorState, Loading, PageHeader, Secr
 import { formatDateTime, formatRelative, roleLabel } from '../format';
 import { api } from '../services';
 import { creatableRoles } from '../state/session';
+import { IntegrationsSection } from './Integrations';
 import { workshopMap } from '../state/workshops';
 
 const PAGE_SIZE = 25;
@@ -228,6 +229,8 @@ export function TeamPage({ me }: { me: User }) {
           </div>
         )}
       </Dialog>
+
+      {me.role === 'owner' && me.workshop_id != null && <IntegrationsSection workshopId={me.workshop_id} />}
     </>
   );
 }

@@ -1,0 +1,186 @@
+import { useState } from 'preact/hooks';
+import { describeError } from '../api/errors';
+import type { Integration, IntegrationWithSecret } from '../api/types';
+import { Alert, Badge, Dialog, EmptyState, ErrorState, Loading, SecretBox, SelectField, TextField, useAsync } from '../components/ui';
+import { formatRelative } from '../format';
+import { accessLabel, integrationNameError, integrationTopics, type IntegrationAccess } from '../integrations';
+import { api } from '../services';
+
+type Pending =
+  | { kind: 'none' }
+  | { kind: 'create' }
+  | { kind: 'delete'; integration: Integration }
+  | { kind: 'secret'; title: string; result: IntegrationWithSecret };
+
+/** MQTT integration accounts of one workshop (Home Assistant, Node-RED, mosquitto_sub). */
+export function IntegrationsSection({ workshopId }: { workshopId: number }) {
+  const list = useAsync(() => api.integrations(workshopId), [workshopId]);
+  const [pending, setPending] = useState<Pending>({ kind: 'none' });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [name, setName] = useState('');
+  const [access, setAccess] = useState<IntegrationAccess>('read');
+  const [invalid, setInvalid] = useState<string | undefined>();
+  const close = () => {
+    setPending({ kind: 'none' });
+    setError(null);
+  };
+  async function run(fn: () => Promise<void>) {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section class="panel" aria-labelledby="integrations-title">
+      <div class="toolbar">
+        <h2 id="integrations-title">MQTT integrations</h2>
+        <button type="button" class="btn" onClick={() => setPending({ kind: 'create' })}>
+          Add integration
+        </button>
+      </div>
+      <p class="muted small">Accounts for Home Assistant, Node-RED or mosquitto_sub on this server's MQTT port; they see this workshop's devices only.</p>
+      {error && pending.kind === 'none' && <Alert tone="critical">{error}</Alert>}
+      {list.status === 'loading' && !list.data && <Loading label="Loading integrations…" />}
+      {list.status === 'error' && <ErrorState error={list.error} onRetry={list.reload} />}
+      {list.data && list.data.length === 0 && <EmptyState title="No integrations">Add one to connect Home Assistant or Node-RED.</EmptyState>}
+      {list.data && list.data.length > 0 && (
+        <div class="table-wrap">
+          <table class="table" aria-label="Integrations">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Access</th>
+                <th scope="col">Status</th>
+                <th scope="col">Secret</th>
+                <th scope="col"><span class="sr-only">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.map((i) => (
+                <tr key={i.id} data-testid="integration-row">
+                  <td data-label="Name">
+                    <strong>{i.name}</strong>
+                    <div class="muted small mono">{i.username}</div>
+                  </td>
+                  <td data-label="Access">{accessLabel(i.access)}</td>
+                  <td data-label="Status">{i.enabled ? <Badge tone="good">Enabled</Badge> : <Badge tone="offline">Disabled</Badge>}</td>
+                  <td data-label="Secret">rotated {formatRelative(i.secret_rotated_at)}</td>
+                  <td class="row-actions">
+                    <button
+                      type="button"
+                      class="btn btn-small"
+                      disabled={busy}
+                      onClick={() => run(async () => { await api.updateIntegration(i.id, { enabled: !i.enabled }); list.reload(); })}
+                    >
+                      {i.enabled ? 'Disable' : 'Enable'}
+                    </button>
+                    <button
+                      type="button"
+                      class="btn btn-small"
+                      disabled={busy}
+                      aria-label={`Rotate the secret of ${i.name}`}
+                      onClick={() =>
+                        run(async () => {
+                          const res = await api.rotateIntegrationSecret(i.id);
+                          list.reload();
+                          setPending({ kind: 'secret', title: `New secret for ${res.integration.name}`, result: res });
+                        })
+                      }
+                    >
+                      Rotate secret
+                    </button>
+                    <button type="button" class="btn btn-small btn-danger" onClick={() => setPending({ kind: 'delete', integration: i })} aria-label={`Delete ${i.name}`}>
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      <Dialog title="Add integration" open={pending.kind === 'create'} onClose={close}>
+        <form
+          class="dialog-body"
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            const why = integrationNameError(name);
+            setInvalid(why);
+            if (why) return;
+            run(async () => {
+              const created = await api.createIntegration(workshopId, { name: name.trim(), access });
+              list.reload();
+              setName('');
+              setPending({ kind: 'secret', title: `${created.integration.name} was created`, result: created });
+            });
+          }}
+        >
+          {error && <Alert tone="critical">{error}</Alert>}
+          <TextField label="Name" value={name} onValue={setName} error={invalid} autoComplete="off" required />
+          <SelectField<IntegrationAccess>
+            label="Access"
+            value={access}
+            onValue={setAccess}
+            options={(['read', 'read_write'] as IntegrationAccess[]).map((a) => ({ value: a, label: accessLabel(a) }))}
+          />
+          <p class="muted small">Topics: {integrationTopics(access).join(', ')}</p>
+          <div class="dialog-actions">
+            <button type="button" class="btn" onClick={close}>Cancel</button>
+            <button type="submit" class="btn btn-primary" disabled={busy}>{busy ? 'Creating…' : 'Create integration'}</button>
+          </div>
+        </form>
+      </Dialog>
+
+      <Dialog title="Delete integration" open={pending.kind === 'delete'} onClose={close}>
+        {pending.kind === 'delete' && (
+          <div class="dialog-body">
+            <p>
+              <strong>{pending.integration.name}</strong> is disconnected now and can no longer log in.
+            </p>
+            {error && <Alert tone="critical">{error}</Alert>}
+            <div class="dialog-actions">
+              <button type="button" class="btn" onClick={close}>Cancel</button>
+              <button
+                type="button"
+                class="btn btn-danger"
+                disabled={busy}
+                onClick={() =>
+                  run(async () => {
+                    await api.deleteIntegration(pending.integration.id);
+                    list.reload();
+                    setPending({ kind: 'none' });
+                  })
+                }
+              >
+                Delete
+              </button>
+            </div>
+          </div>
+        )}
+      </Dialog>
+
+      <Dialog title={pending.kind === 'secret' ? pending.title : ''} open={pending.kind === 'secret'} onClose={close}>
+        {pending.kind === 'secret' && (
+          <div class="dialog-body">
+            <p>
+              MQTT username: <strong class="mono">{pending.result.integration.username}</strong>
+            </p>
+            <SecretBox label="MQTT password" secret={pending.result.secret} testId="integration-secret" hint="It is shown only now. Paste it into the integration's MQTT settings." />
+            <div class="dialog-actions">
+              <button type="button" class="btn btn-primary" onClick={close}>Done</button>
+            </div>
+          </div>
+        )}
+      </Dialog>
+    </section>
+  );
+}
