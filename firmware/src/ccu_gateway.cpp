@@ -65,11 +65,12 @@ void CcuGateway::Boot(uint32_t now_ms, GatewayEffects* fx) {
     r.shed_priority[1] = bytes[header + 2 + 3 * i];
     outlets_[outlet_count_++] = r;
   }
+  ReadLegacyTrailer(ByteSpan(bytes + header + 3 * count, size - header - 3 * count));
 }
 
 bool CcuGateway::SaveRegistry(GatewayEffects* fx) {
   if (store_ == nullptr) return true;
-  uint8_t bytes[6 + 3 * kMaxOutlets];
+  uint8_t bytes[6 + 3 * kMaxOutlets + 5];
   bytes[0] = kRegistryV2;
   bytes[1] = static_cast<uint8_t>(outlet_count_);
   WriteLe32(bytes + 2, config_.breaker_threshold_ma);
@@ -78,7 +79,8 @@ bool CcuGateway::SaveRegistry(GatewayEffects* fx) {
     bytes[7 + 3 * i] = outlets_[i].shed_priority[0];
     bytes[8 + 3 * i] = outlets_[i].shed_priority[1];
   }
-  if (!store_->Save(ByteSpan(bytes, 6 + 3 * outlet_count_))) {
+  const size_t size = 6 + 3 * outlet_count_;
+  if (!store_->Save(ByteSpan(bytes, size + WriteLegacyTrailer(bytes + size)))) {
     Emit(fx, GatewayEventKind::kRegistryStorageError);
     return false;
   }
@@ -228,6 +230,8 @@ bool CcuGateway::StartNext(uint32_t now_ms, GatewayEffects* fx) {
   in_flight_.request = req;
   in_flight_.seq = next_seq_++;
   in_flight_.attempts = 1;
+  const OutletRecord* target = Find(req.address);
+  if (target != nullptr && target->legacy) return StartLegacy(now_ms, fx);
   V2Frame f;
   f.target = req.address;
   f.sender = config_.own_address;
@@ -259,15 +263,19 @@ void CcuGateway::Tick(uint32_t now_ms, GatewayEffects* fx) {
       in_flight_.backoff_ms = config_.backoff_base_ms << doublings;
       return;
     }
-    Fail(fx);
+    if (in_flight_.legacy && in_flight_.legacy_reports != 0) {
+      CompleteLegacy(now_ms, fx);  // one REPORT_DATA of each attempt lost: keep what came
+    } else {
+      Fail(fx);
+    }
   }
   StartNext(now_ms, fx);
 }
 
 void CcuGateway::OnFrame(uint32_t now_ms, const V2Frame& frame, GatewayEffects* fx) {
   const Request& req = in_flight_.request;
-  bool match =
-      in_flight_.active && frame.target == config_.own_address && frame.seq == in_flight_.seq;
+  bool match = in_flight_.active && !in_flight_.legacy && frame.target == config_.own_address &&
+               frame.seq == in_flight_.seq;
   if (match) {
     const bool is_ack = frame.command == RadioCommand::kAck;
     const bool is_nack = frame.command == RadioCommand::kNack;
@@ -391,7 +399,7 @@ void CcuGateway::PlanShedding(uint32_t now_ms, GatewayEffects* fx) {
     OutletRecord& o = outlets_[k];
     if (!o.online || !o.status_known) continue;
     for (int i = 0; i < 2; ++i) {
-      if (!o.status.relay_on[i] || o.shed[i]) continue;
+      if (!o.status.relay_on[i] || o.shed[i] || o.status.tripped[i]) continue;
       bool better = best == nullptr;
       if (!better) {
         const uint8_t p = o.shed_priority[i];

@@ -315,13 +315,21 @@ bool GatewayUplink::PublishStatus(size_t device, UplinkActions* out) {
   }
   Outlet& o = outlets_[device - 1];
   const bool online = o.online;
+  const OutletRecord* record = gateway_.FindOutlet(o.address);
+  const bool legacy = record != nullptr && record->legacy;
   const bool sent = Publish(out, device, kStatus, true, 0, [&](JsonWriter& w) {
     w.BeginObject();
     w.Key("online");
     w.Bool(online);
-    if (online) {
+    if (online && !legacy) {
       w.Key("fw");
       w.String(std::string_view(outlet_version_, outlet_version_size_));
+    }
+    if (legacy) {  // a PIC outlet: no version, no relay-state query (see ccu_gateway.h)
+      w.Key("protocol");
+      w.String("legacy");
+      w.Key("relay_state");
+      w.String("commanded");
     }
     w.EndObject();
   });
