@@ -72,6 +72,21 @@ Ccu::Ccu(const CcuOptions& options, const WallClock& wall)
   }
   std::uint64_t n = 0;
   for (const OutletPlan& plan : options_.outlets) {
+    if (plan.legacy) {
+      LegacyOutletOptions o;
+      o.address = plan.address;
+      o.master = own_address_;
+      o.threshold_ma = options_.outlet_threshold_ma;
+      o.seed = options_.seed * 101 + ++n;
+      auto outlet = std::make_unique<SimLegacyOutlet>(o, radio_);
+      for (int i = 0; i < 2; ++i) {
+        outlet->Plug(i, plan.sockets[i].kind);
+        outlet->load(i).SetSwitch(plan.sockets[i].switched_on);
+        if (plan.sockets[i].kind == LoadKind::kCompressor) outlet->load(i).SetAirUse(0.03);
+      }
+      legacy_outlets_.push_back(std::move(outlet));
+      continue;
+    }
     OutletOptions o;
     o.address = plan.address;
     o.master = own_address_;
@@ -114,6 +129,7 @@ void Ccu::StartFirmware(SimTime now) {
       gateway_->AddOutlet(plan.address, plan.sockets[0].shed_priority,
                           plan.sockets[1].shed_priority, &fx);
     }
+    if (plan.legacy) gateway_->SetLegacy(plan.address, true, &fx);
     uplink_->AddOutlet(plan.address);
   }
   actions_.Clear();
@@ -160,6 +176,14 @@ void Ccu::Boot(SimTime now, Actions& out) {
   StartFirmware(now);
   Convert(now, out);
   for (auto& o : outlets_) o->Boot(now);
+  for (auto& o : legacy_outlets_) o->Boot(now);
+}
+
+SimLegacyOutlet* Ccu::legacy_outlet(std::uint8_t address) {
+  for (auto& o : legacy_outlets_) {
+    if (o->address() == address) return o.get();
+  }
+  return nullptr;
 }
 
 SimOutlet* Ccu::outlet(std::uint8_t address) {
@@ -177,6 +201,7 @@ double Ccu::BaseAmps(SimTime t) const {
 double Ccu::BreakerAmps(SimTime t) const {
   double a = BaseAmps(t);
   for (const auto& o : outlets_) a += o->SocketAmps(0, t) + o->SocketAmps(1, t);
+  for (const auto& o : legacy_outlets_) a += o->SocketAmps(0, t) + o->SocketAmps(1, t);
   return a;
 }
 
@@ -200,6 +225,9 @@ void Ccu::Advance(SimTime now, Actions& out) {
       for (auto& o : outlets_) {
         if (o->station() == d.station) o->OnRadio(now, d.bytes);
       }
+      for (auto& o : legacy_outlets_) {
+        if (o->station() == d.station) o->OnRadio(now, d.bytes);
+      }
       continue;
     }
     if (down_) continue;
@@ -207,14 +235,18 @@ void Ccu::Advance(SimTime now, Actions& out) {
       parser_.Push(b);
       fw::RadioFrame frame;
       while (parser_.Poll(&frame)) {
-        if (frame.kind != fw::RadioFrame::Kind::kV2) continue;
         fw::GatewayEffects fx;
-        gateway_->OnFrame(Tick32(now), frame.v2, &fx);
+        if (frame.kind == fw::RadioFrame::Kind::kLegacy) {
+          gateway_->OnLegacyFrame(Tick32(now), frame.legacy, &fx);
+        } else {
+          gateway_->OnFrame(Tick32(now), frame.v2, &fx);
+        }
         Handle(now, fx, out);
       }
     }
   }
   for (auto& o : outlets_) o->Advance(now);
+  for (auto& o : legacy_outlets_) o->Advance(now);
   if (down_) return;
   if (now >= next_breaker_) {
     next_breaker_ = now + kBreakerPeriod;
@@ -283,6 +315,9 @@ bool Ccu::Apply(SimTime now, const Command& c, std::string* error) {
     for (auto& o : outlets_) {
       if (OutletUidOf(o->address()) == c.target) return ApplyToOutlet(*o, c, error);
     }
+    for (auto& o : legacy_outlets_) {
+      if (OutletUidOf(o->address()) == c.target) return ApplyToOutlet(*o, c, error);
+    }
     *error = "no such outlet";
     return false;
   }
@@ -327,7 +362,8 @@ bool Ccu::Apply(SimTime now, const Command& c, std::string* error) {
   return false;
 }
 
-bool Ccu::ApplyToOutlet(SimOutlet& outlet, const Command& c, std::string* error) {
+template <typename Outlet>
+bool Ccu::ApplyToOutlet(Outlet& outlet, const Command& c, std::string* error) {
   const auto& w = c.words;
   if (w.size() != 3 || (w[0] != "a" && w[0] != "b")) {
     *error = "expected <a|b> plug <kind> | switch on|off | fault on|off | air <bar/s>";
