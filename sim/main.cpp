@@ -363,6 +363,7 @@ Fleet Populate(const Options& o, const FleetPlan& plan, const WallClock& wall,
     c.uid = gp.credential.uid;
     for (std::size_t k = 0; k < gp.outlets.size(); ++k) {
       c.outlets.push_back(DefaultOutletPlan(g, k, gp.outlets[k]));
+      for (std::uint8_t a : gp.legacy_outlets) c.outlets.back().legacy |= a == gp.outlets[k];
     }
     c.interval = SimTime(o.interval_s * 1000LL);
     c.breaker_limit_ma = o.breaker_limit_ma;
@@ -397,6 +398,10 @@ std::string Summary(const std::string& mode, SimTime now, World& world, const Fl
     radio.delivered += r.delivered;
     stray += c->gateway().stray_frames();
     for (auto& o : c->outlets()) {
+      outlets.trips += o->stats().trips;
+      outlets.retries += o->stats().retries;
+    }
+    for (auto& o : c->legacy_outlets()) {
       outlets.trips += o->stats().trips;
       outlets.retries += o->stats().retries;
     }

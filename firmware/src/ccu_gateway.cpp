@@ -180,10 +180,11 @@ RegistryResult CcuGateway::ApplyRegistry(uint32_t revision, Span<const OutletSpe
     }
     r->shed_priority[0] = next[i].shed_priority[0];
     r->shed_priority[1] = next[i].shed_priority[1];
-    if (r->legacy != next[i].legacy) {
+    if (r->legacy != next[i].legacy) {  // what was learned in the other protocol is void
       r->legacy = next[i].legacy;
       r->online = false;
       r->status_known = false;
+      r->relay_known[0] = r->relay_known[1] = false;
     }
   }
   outlet_count_ = count;
@@ -276,7 +277,7 @@ bool CcuGateway::SubmitCommand(uint32_t id, uint8_t address, RadioCommand comman
                                ByteSpan payload, GatewayEffects* fx) {
   if (IsKnownCommandId(id, fx)) return true;
   const OutletRecord* target = Find(address);
-  if (target == nullptr || target->legacy || payload.size() > kV2MaxPayload || commands_.full()) {
+  if (target == nullptr || payload.size() > kV2MaxPayload || commands_.full()) {
     CommandResult rejected;
     rejected.id = id;
     rejected.address = address;
@@ -307,7 +308,7 @@ bool CcuGateway::StartNext(uint32_t now_ms, GatewayEffects* fx) {
   while (!have && (!sheds_.empty() || !commands_.empty())) {
     req = !sheds_.empty() ? sheds_.Pop() : commands_.Pop();
     const OutletRecord* target = Find(req.address);
-    if (target != nullptr && !target->legacy) {
+    if (target != nullptr) {
       have = true;
     } else if (req.kind == RequestKind::kCommand) {  // outlet removed while queued
       CommandResult rejected;
@@ -320,7 +321,6 @@ bool CcuGateway::StartNext(uint32_t now_ms, GatewayEffects* fx) {
   for (size_t k = 0; !have && k < outlet_count_; ++k) {
     const size_t i = (poll_cursor_ + k) % outlet_count_;
     OutletRecord& o = outlets_[i];
-    if (o.legacy) continue;  // no v1 adapter yet
     if (o.polled && !Elapsed(now_ms, o.last_poll_ms, config_.poll_interval_ms)) continue;
     o.polled = true;
     o.last_poll_ms = now_ms;
@@ -338,6 +338,8 @@ bool CcuGateway::StartNext(uint32_t now_ms, GatewayEffects* fx) {
   in_flight_.request = req;
   in_flight_.seq = next_seq_++;
   in_flight_.attempts = 1;
+  const OutletRecord* target = Find(req.address);
+  if (target != nullptr && target->legacy) return StartLegacy(now_ms, fx);
   V2Frame f;
   f.target = req.address;
   f.sender = config_.own_address;
@@ -369,15 +371,19 @@ void CcuGateway::Tick(uint32_t now_ms, GatewayEffects* fx) {
       in_flight_.backoff_ms = config_.backoff_base_ms << doublings;
       return;
     }
-    Fail(fx);
+    if (in_flight_.legacy && in_flight_.legacy_reports != 0) {
+      CompleteLegacy(now_ms, fx);  // one REPORT_DATA of each attempt lost: keep what came
+    } else {
+      Fail(fx);
+    }
   }
   StartNext(now_ms, fx);
 }
 
 void CcuGateway::OnFrame(uint32_t now_ms, const V2Frame& frame, GatewayEffects* fx) {
   const Request& req = in_flight_.request;
-  bool match =
-      in_flight_.active && frame.target == config_.own_address && frame.seq == in_flight_.seq;
+  bool match = in_flight_.active && !in_flight_.legacy && frame.target == config_.own_address &&
+               frame.seq == in_flight_.seq;
   if (match) {
     const bool is_ack = frame.command == RadioCommand::kAck;
     const bool is_nack = frame.command == RadioCommand::kNack;
@@ -501,7 +507,7 @@ void CcuGateway::PlanShedding(uint32_t now_ms, GatewayEffects* fx) {
     OutletRecord& o = outlets_[k];
     if (!o.online || !o.status_known) continue;
     for (int i = 0; i < 2; ++i) {
-      if (!o.status.relay_on[i] || o.shed[i]) continue;
+      if (!o.status.relay_on[i] || o.shed[i] || o.status.tripped[i]) continue;
       bool better = best == nullptr;
       if (!better) {
         const uint8_t p = o.shed_priority[i];
@@ -535,7 +541,6 @@ void CcuGateway::PlanShedding(uint32_t now_ms, GatewayEffects* fx) {
   last_shed_ms_ = now_ms;
   Emit(fx, GatewayEventKind::kBreakerCutAll, 0, kSocketNone, breaker_ma_);
   for (size_t k = 0; k < outlet_count_; ++k) {
-    if (outlets_[k].legacy) continue;
     for (int i = 0; i < 2; ++i) {
       r.address = outlets_[k].address;
       r.socket = static_cast<uint8_t>(i + 1);

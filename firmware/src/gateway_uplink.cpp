@@ -362,13 +362,21 @@ bool GatewayUplink::PublishStatus(size_t device, UplinkActions* out) {
   }
   Outlet& o = outlets_[device - 1];
   const bool online = o.online;
+  const OutletRecord* record = gateway_.FindOutlet(o.address);
+  const bool legacy = record != nullptr && record->legacy;
   const bool sent = Publish(out, device, kStatus, true, 0, [&](JsonWriter& w) {
     w.BeginObject();
     w.Key("online");
     w.Bool(online);
-    if (online) {
+    if (online && !legacy) {
       w.Key("fw");
       w.String(std::string_view(outlet_version_, outlet_version_size_));
+    }
+    if (legacy) {  // a PIC outlet: no version, no relay-state query (see ccu_gateway.h)
+      w.Key("protocol");
+      w.String("legacy");
+      w.Key("relay_state");
+      w.String("commanded");
     }
     w.EndObject();
   });
@@ -1012,7 +1020,7 @@ void GatewayUplink::SyncOutlets(std::string_view id, Span<const JsonMember> para
     case RegistryResult::kOk:
       detail.Add("outlets rev ").Add(gateway_.registry_revision()).Add(" applied: ");
       detail.Add(gateway_.outlet_count()).Add(" outlets");
-      if (legacy > 0) detail.Add(" (").Add(legacy).Add(" legacy, not driven yet)");
+      if (legacy > 0) detail.Add(" (").Add(legacy).Add(" legacy)");
       break;
     case RegistryResult::kTooMany:
       detail.Add("more than ").Add(kMaxOutlets).Add(" outlets (the gateway's limit)");

@@ -70,7 +70,13 @@ Ccu::Ccu(const CcuOptions& options, const WallClock& wall)
       break;
     }
   }
-  for (const OutletPlan& plan : options_.outlets) AddPhysicalOutlet(plan);
+  for (const OutletPlan& plan : options_.outlets) {
+    if (plan.legacy) {
+      AddLegacyOutlet(plan);
+    } else {
+      AddPhysicalOutlet(plan);
+    }
+  }
   // Zero point and noise of the clamp, measured once with the clamp open (no current).
   std::vector<std::uint16_t> zero;
   SynthesizeWindow(
@@ -102,6 +108,7 @@ void Ccu::StartFirmware(SimTime now) {
         gateway_->AddOutlet(plan.address, plan.sockets[0].shed_priority,
                             plan.sockets[1].shed_priority, &fx);
       }
+      if (plan.legacy) gateway_->SetLegacy(plan.address, true, &fx);
     }
   }
   actions_.Clear();
@@ -117,7 +124,7 @@ SimOutlet& Ccu::AddPhysicalOutlet(const OutletPlan& plan) {
   o.master = own_address_;
   o.threshold_ma = options_.outlet_threshold_ma;
   o.relays_on_at_boot = options_.relays_on_at_boot;
-  o.seed = options_.seed * 101 + outlets_.size() + 1;
+  o.seed = options_.seed * 101 + outlets_.size() + legacy_outlets_.size() + 1;
   auto outlet = std::make_unique<SimOutlet>(o, radio_);
   for (int i = 0; i < 2; ++i) {
     outlet->Plug(i, plan.sockets[i].kind);
@@ -128,13 +135,35 @@ SimOutlet& Ccu::AddPhysicalOutlet(const OutletPlan& plan) {
   return *outlets_.back();
 }
 
+SimLegacyOutlet& Ccu::AddLegacyOutlet(const OutletPlan& plan) {
+  LegacyOutletOptions o;
+  o.address = plan.address;
+  o.master = own_address_;
+  o.threshold_ma = options_.outlet_threshold_ma;
+  o.seed = options_.seed * 101 + outlets_.size() + legacy_outlets_.size() + 1;
+  auto outlet = std::make_unique<SimLegacyOutlet>(o, radio_);
+  for (int i = 0; i < 2; ++i) {
+    outlet->Plug(i, plan.sockets[i].kind);
+    outlet->load(i).SetSwitch(plan.sockets[i].switched_on);
+    if (plan.sockets[i].kind == LoadKind::kCompressor) outlet->load(i).SetAirUse(0.03);
+  }
+  legacy_outlets_.push_back(std::move(outlet));
+  return *legacy_outlets_.back();
+}
+
 void Ccu::InstallRegisteredOutlets(SimTime now) {
   for (std::size_t i = 0; i < gateway_->outlet_count(); ++i) {
     const fw::OutletRecord& r = gateway_->outlet_at(i);
-    if (r.legacy || outlet(r.address) != nullptr) continue;
+    if (outlet(r.address) != nullptr || legacy_outlet(r.address) != nullptr) continue;
     // An outlet the server registered that this CCU has never seen: an installer plugs in an
-    // outlet adopted by this CCU at that address, with a lamp and a charger.
-    AddPhysicalOutlet(DefaultOutletPlan(0, outlets_.size() + 2, r.address)).Boot(now);
+    // outlet adopted by this CCU at that address (a PIC one if registered as legacy), with a
+    // lamp and a charger.
+    const OutletPlan plan = DefaultOutletPlan(0, outlets_.size() + 2, r.address);
+    if (r.legacy) {
+      AddLegacyOutlet(plan).Boot(now);
+    } else {
+      AddPhysicalOutlet(plan).Boot(now);
+    }
   }
 }
 
@@ -175,6 +204,14 @@ void Ccu::Boot(SimTime now, Actions& out) {
   StartFirmware(now);
   Convert(now, out);
   for (auto& o : outlets_) o->Boot(now);
+  for (auto& o : legacy_outlets_) o->Boot(now);
+}
+
+SimLegacyOutlet* Ccu::legacy_outlet(std::uint8_t address) {
+  for (auto& o : legacy_outlets_) {
+    if (o->address() == address) return o.get();
+  }
+  return nullptr;
 }
 
 SimOutlet* Ccu::outlet(std::uint8_t address) {
@@ -192,6 +229,7 @@ double Ccu::BaseAmps(SimTime t) const {
 double Ccu::BreakerAmps(SimTime t) const {
   double a = BaseAmps(t);
   for (const auto& o : outlets_) a += o->SocketAmps(0, t) + o->SocketAmps(1, t);
+  for (const auto& o : legacy_outlets_) a += o->SocketAmps(0, t) + o->SocketAmps(1, t);
   return a;
 }
 
@@ -215,6 +253,9 @@ void Ccu::Advance(SimTime now, Actions& out) {
       for (auto& o : outlets_) {
         if (o->station() == d.station) o->OnRadio(now, d.bytes);
       }
+      for (auto& o : legacy_outlets_) {
+        if (o->station() == d.station) o->OnRadio(now, d.bytes);
+      }
       continue;
     }
     if (down_) continue;
@@ -222,14 +263,18 @@ void Ccu::Advance(SimTime now, Actions& out) {
       parser_.Push(b);
       fw::RadioFrame frame;
       while (parser_.Poll(&frame)) {
-        if (frame.kind != fw::RadioFrame::Kind::kV2) continue;
         fw::GatewayEffects fx;
-        gateway_->OnFrame(Tick32(now), frame.v2, &fx);
+        if (frame.kind == fw::RadioFrame::Kind::kLegacy) {
+          gateway_->OnLegacyFrame(Tick32(now), frame.legacy, &fx);
+        } else {
+          gateway_->OnFrame(Tick32(now), frame.v2, &fx);
+        }
         Handle(now, fx, out);
       }
     }
   }
   for (auto& o : outlets_) o->Advance(now);
+  for (auto& o : legacy_outlets_) o->Advance(now);
   if (down_) return;
   if (now >= next_breaker_) {
     next_breaker_ = now + kBreakerPeriod;
@@ -299,6 +344,9 @@ bool Ccu::Apply(SimTime now, const Command& c, std::string* error) {
     for (auto& o : outlets_) {
       if (OutletUidOf(o->address()) == c.target) return ApplyToOutlet(*o, c, error);
     }
+    for (auto& o : legacy_outlets_) {
+      if (OutletUidOf(o->address()) == c.target) return ApplyToOutlet(*o, c, error);
+    }
     *error = "no such outlet";
     return false;
   }
@@ -343,7 +391,8 @@ bool Ccu::Apply(SimTime now, const Command& c, std::string* error) {
   return false;
 }
 
-bool Ccu::ApplyToOutlet(SimOutlet& outlet, const Command& c, std::string* error) {
+template <typename Outlet>
+bool Ccu::ApplyToOutlet(Outlet& outlet, const Command& c, std::string* error) {
   const auto& w = c.words;
   if (w.size() != 3 || (w[0] != "a" && w[0] != "b")) {
     *error = "expected <a|b> plug <kind> | switch on|off | fault on|off | air <bar/s>";

@@ -1,7 +1,8 @@
 // Ccu: a simulated Central Control Unit with its outlets — the fw::CcuGateway radio core
-// and the fw::GatewayUplink network side (its actions carried as LinkActions), SimOutlets on a
-// RadioChannel, and the main breaker's SCT013 clamp measuring the sum of every powered load plus
-// the building's base load (lights, office, machines not on smart outlets), which wanders slowly.
+// and the fw::GatewayUplink network side (its actions carried as LinkActions), SimOutlets and
+// legacy PIC outlets (SimLegacyOutlet, OutletPlan::legacy) on one RadioChannel, and the main
+// breaker's SCT013 clamp measuring the sum of every powered load plus the building's base load
+// (lights, office, machines not on smart outlets), which wanders slowly.
 //
 // The gateway's registry is the server's (`sync_outlets`, docs/DEVICE_PROTOCOL.md). Until the
 // server has synced it once (revision 0), the CCU starts with the outlets of its options (the
@@ -33,6 +34,7 @@
 #include "fw/radio_stream.h"
 #include "fw/rms_current.h"
 #include "model/fleet.hpp"
+#include "model/legacy_outlet.hpp"
 #include "model/outlet.hpp"
 #include "model/radio.hpp"
 
@@ -50,6 +52,7 @@ struct SocketPlan {
 struct OutletPlan {
   std::uint8_t address = 0;
   SocketPlan sockets[2];
+  bool legacy = false;  // a legacy PIC outlet (protocol 1) instead of a Sitewatch one
 };
 
 // The appliances the simulator plugs in by default: which depends on the CCU's position in
@@ -91,6 +94,8 @@ class Ccu final : public Device {
   SimOutlet* outlet(std::uint8_t address);
   std::string OutletUidOf(std::uint8_t address) const { return OutletUid(options_.uid, address); }
   std::vector<std::unique_ptr<SimOutlet>>& outlets() { return outlets_; }
+  SimLegacyOutlet* legacy_outlet(std::uint8_t address);
+  std::vector<std::unique_ptr<SimLegacyOutlet>>& legacy_outlets() { return legacy_outlets_; }
   RadioChannel& radio() { return radio_; }
   fw::CcuGateway& gateway() { return *gateway_; }
   fw::GatewayUplink& uplink() { return *uplink_; }
@@ -110,9 +115,12 @@ class Ccu final : public Device {
   // takes the CCU down.
   void Convert(SimTime now, Actions& out);
   void Reboot(SimTime now, Actions& out);
-  bool ApplyToOutlet(SimOutlet& outlet, const Command& command, std::string* error);
+  template <typename Outlet>
+  bool ApplyToOutlet(Outlet& outlet, const Command& command, std::string* error);
   SimOutlet& AddPhysicalOutlet(const OutletPlan& plan);
-  // Plugs in a simulated outlet for every registered address that has none yet.
+  SimLegacyOutlet& AddLegacyOutlet(const OutletPlan& plan);
+  // Plugs in a simulated outlet (legacy or ours, as registered) for every registered address
+  // that has none yet.
   void InstallRegisteredOutlets(SimTime now);
 
   CcuOptions options_;
@@ -128,6 +136,7 @@ class Ccu final : public Device {
   fw::RadioStreamParser parser_;
   fw::RmsCurrentMeter breaker_meter_;
   std::vector<std::unique_ptr<SimOutlet>> outlets_;
+  std::vector<std::unique_ptr<SimLegacyOutlet>> legacy_outlets_;
   Rng rng_;
   std::vector<std::uint16_t> window_;
   std::vector<RadioDelivery> deliveries_;

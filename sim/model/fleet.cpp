@@ -34,15 +34,19 @@ std::optional<std::vector<Credential>> ParseCredentials(std::string_view text, s
     ++line_no;
     const std::vector<std::string> w = SplitWords(line);
     if (w.empty()) continue;
-    if (w.size() < 2 || w.size() > 3 || !ValidUid(w[0]) || w[1].size() > 256) {
-      *error = "line " + std::to_string(line_no) + ": expected \"uid secret [kind]\"";
+    const bool protocol_ok =
+        w.size() < 4 || (w[2] == "outlet" && (w[3] == "protocol=1" || w[3] == "protocol=2"));
+    if (w.size() < 2 || w.size() > 4 || !ValidUid(w[0]) || w[1].size() > 256 || !protocol_ok) {
+      *error = "line " + std::to_string(line_no) +
+               ": expected \"uid secret [kind]\" or \"uid secret outlet protocol=1|2\"";
       return std::nullopt;
     }
     if (out.size() >= kMaxDevices) {
       *error = "more than " + std::to_string(kMaxDevices) + " devices";
       return std::nullopt;
     }
-    out.push_back(Credential{w[0], w[1], w.size() == 3 ? w[2] : "sensor_node"});
+    out.push_back(Credential{w[0], w[1], w.size() >= 3 ? w[2] : "sensor_node",
+                             w.size() == 4 && w[3] == "protocol=1" ? 1 : 2});
   }
   return out;
 }
@@ -73,7 +77,7 @@ FleetPlan PlanFleet(const std::vector<Credential>& credentials) {
     if (c.kind == "sensor_node") {
       plan.nodes.push_back(c);
     } else if (c.kind == "gateway") {
-      plan.gateways.push_back(GatewayPlan{c, {}});
+      plan.gateways.push_back(GatewayPlan{c, {}, {}});
     } else if (c.kind != "outlet") {
       plan.skipped.push_back(c.uid + ": kind " + c.kind + " is not simulated");
     }
@@ -94,6 +98,7 @@ FleetPlan PlanFleet(const std::vector<Credential>& credentials) {
       continue;
     }
     parent->outlets.push_back(split->second);
+    if (c.protocol == 1) parent->legacy_outlets.push_back(split->second);
   }
   return plan;
 }

@@ -3,6 +3,8 @@
 // sensor_node, gateway, outlet, camera; a missing kind means sensor_node, so the load
 // tools' "uid secret" files work too). Outlets ("GW.XX", XX = radio address in hex) are
 // simulated behind their gateway and need no secret of their own; cameras are skipped.
+// An outlet line may end with "protocol=1": a legacy PIC outlet (SimLegacyOutlet) instead
+// of a Sitewatch (protocol 2, the default) one.
 // Pure parsing; thread-safe. Bounded: kMaxDevices lines.
 #pragma once
 
@@ -18,11 +20,13 @@ struct Credential {
   std::string uid;
   std::string secret;
   std::string kind;
+  int protocol = 2;  // outlets: 1 = legacy PIC, 2 = Sitewatch
 };
 
 struct GatewayPlan {
   Credential credential;
-  std::vector<std::uint8_t> outlets;  // radio addresses, in file order
+  std::vector<std::uint8_t> outlets;         // radio addresses, in file order
+  std::vector<std::uint8_t> legacy_outlets;  // those of them that are legacy PIC outlets
 };
 
 struct FleetPlan {

@@ -1,7 +1,8 @@
-// CcuGateway: the radio-master core of the CCU (gateway) for Sitewatch v2 outlets, sans I/O.
+// CcuGateway: the radio-master core of the CCU (gateway) for Sitewatch v2 outlets and legacy
+// (v1, PIC16F88) outlets on the same channel, sans I/O.
 //
-// Inputs: Tick() with the time, received v2 frames, breaker current readings (mA, from an
-// RmsCurrentMeter on the SCT013 windows), commands submitted by the uplink shell (MQTT/HTTP),
+// Inputs: Tick() with the time, received v2 and legacy frames, breaker current readings (mA, from
+// an RmsCurrentMeter on the SCT013 windows), commands submitted by the uplink shell (MQTT/HTTP),
 // and registry changes. Outputs (GatewayEffects): the frame to transmit, command results
 // and events for the uplink.
 //
@@ -34,8 +35,35 @@
 //   all or nothing: a refused list or a failed save changes nothing. Outlets that stay keep
 //   their state (online, last status, failures, shed flags); removed ones are dropped from the
 //   poll rotation and their queued commands are rejected.
-// * Legacy (v1, PIC) outlets can be registered (the server may know them) but are not driven
-//   yet: they are never polled or commanded (commands to them are rejected).
+//
+// Legacy outlets (`"protocol": 1` in sync_outlets, or SetLegacy; the flag persists with the
+// registry) get the same schedule,
+// queue, retries, back-off, offline rule, shedding and cut-all, spoken in legacy 8-byte
+// frames (ccu_gateway_legacy.cpp):
+// * STATUS/READ_CURRENT polls become READ_CURRENT, answered by two REPORT_DATA frames (one
+//   per socket); the read completes when both arrived. One missing at the reply timeout:
+//   the request is retried like a lost reply, the socket that did arrive is kept; after the
+//   last attempt the read completes with what arrived (the outlet did answer). 0xFFFF =
+//   socket tripped (current 0). Readings up to kLegacyNoiseFloorMa are 0 (the PIC reports
+//   1-2 ADC counts of noise, 49/98 mA, at no load).
+// * RELAY_ON/OFF (socket A or B), SET_THRESHOLD, PING, SET_DEVICE_ID, SET_ID_MASTER are
+//   credited on an ACK with LegacyAckMatches (addressed to us, from the target — for
+//   SET_DEVICE_ID the new ID —, echoing the command and the socket). Other commands are
+//   answered kNacked/kUnknownCommand by the gateway without using the radio.
+// * The legacy frames carry no sequence number and a REPORT_DATA carries a socket number
+//   instead of the sender, so identity rests on timing: a legacy reply counts only while
+//   its request is in flight, from kLegacyMinReplyMs after the latest transmission (two
+//   frames' airtime: nothing earlier can be an answer to it) until reply_timeout_ms;
+//   anything else is stray. What cannot be told apart: a REPORT_DATA from another outlet
+//   (or a late one from an earlier request) arriving inside that window; an ACK of an
+//   earlier identical command (same outlet, command, socket; for SET_THRESHOLD any value,
+//   the ACK does not echo it) arriving inside the window of a later one.
+// * There is no relay-state query: relay_on is the state last confirmed by an ACK (see
+//   OutletRecord::relay_known), or ON when the socket's current is above the noise floor.
+//   A PIC that rebooted (relays OFF) or auto-retried after a user OFF is not seen until its
+//   current shows it. threshold_ma is the last ACKed SET_THRESHOLD (0 = unknown). The PIC
+//   ACKs RELAY_ON on a tripped socket and stays off until its own 5 s retry; the trip flag
+//   of the next read tells.
 //
 // Thread-safety: none; one instance driven from one task (the CCU's radio task).
 #pragma once
@@ -63,7 +91,6 @@ struct GatewayConfig {
 struct OutletRecord {
   uint8_t address = 0;
   uint8_t shed_priority[2] = {128, 128};  // lower is shed first
-  bool legacy = false;                    // a v1 (PIC) outlet: registered, not driven yet
   bool online = false;
   bool status_known = false;
   OutletStatus status;
@@ -72,6 +99,10 @@ struct OutletRecord {
   bool polled = false;
   uint8_t failures = 0;
   bool shed[2] = {false, false};
+  // Legacy (v1, PIC) outlet: no status query; relay_known[i] tells whether status.relay_on[i]
+  // was confirmed (ACK or measured current) rather than never learned.
+  bool legacy = false;
+  bool relay_known[2] = {false, false};
 };
 
 enum class SetLimitResult : uint8_t { kOk, kOutOfRange, kStorageFailed };
@@ -141,6 +172,10 @@ class CcuGateway {
   // The SCT013-100A clamp measures up to 100 A; below 1 A no workshop circuit is usable.
   static constexpr uint32_t kMinBreakerLimitMa = 1000;
   static constexpr uint32_t kMaxBreakerLimitMa = 100000;
+  // Legacy outlets: the earliest reply after a transmission (two 8-byte frames at 9600 baud)
+  // and the PIC's idle noise (2 ADC counts = 98 mA) reported as 0.
+  static constexpr uint32_t kLegacyMinReplyMs = 16;
+  static constexpr uint16_t kLegacyNoiseFloorMa = 100;
 
   // store may be null (registry kept in RAM only, e.g. in tests of other behaviour).
   CcuGateway(const GatewayConfig& config, ConfigStore* store);
@@ -157,6 +192,9 @@ class CcuGateway {
   // The revision of the registry last applied from the server (0: never synced).
   uint32_t registry_revision() const { return registry_revision_; }
   const OutletRecord& outlet_at(size_t i) const { return outlets_[i]; }
+  // Marks a registered outlet as a legacy (v1, PIC) outlet or not; persisted. False if the
+  // outlet is not registered.
+  bool SetLegacy(uint8_t address, bool legacy, GatewayEffects* fx);
 
   // Sets and persists the breaker limit (mA). Out of range: nothing changes. The store
   // refused the write: the previous limit stays in force.
@@ -169,6 +207,7 @@ class CcuGateway {
                      ByteSpan payload, GatewayEffects* fx);
 
   void OnFrame(uint32_t now_ms, const V2Frame& frame, GatewayEffects* fx);
+  void OnLegacyFrame(uint32_t now_ms, const LegacyFrame& frame, GatewayEffects* fx);
   void OnBreakerCurrent(uint32_t now_ms, uint32_t breaker_ma, GatewayEffects* fx);
   void Tick(uint32_t now_ms, GatewayEffects* fx);
 
@@ -198,6 +237,9 @@ class CcuGateway {
     uint32_t backoff_since_ms = 0;
     uint32_t backoff_ms = 0;
     FrameBuffer frame;
+    bool legacy = false;
+    LegacyFrame legacy_frame;    // what was sent, for LegacyAckMatches
+    uint8_t legacy_reports = 0;  // READ_CURRENT: bit i = socket i's REPORT_DATA arrived
   };
 
   OutletRecord* Find(uint8_t address);
@@ -217,6 +259,12 @@ class CcuGateway {
   };
   bool Save(const StoredOutlet* list, size_t count, uint32_t breaker_ma, uint32_t revision,
             GatewayEffects* fx);
+  // Legacy outlets (ccu_gateway_legacy.cpp).
+  bool StartLegacy(uint32_t now_ms, GatewayEffects* fx);
+  bool InLegacyReplyWindow(uint32_t now_ms) const;
+  void ApplyLegacyReport(OutletRecord* o, int index, uint16_t value, GatewayEffects* fx);
+  void MarkAnswered(OutletRecord* o, uint32_t now_ms, GatewayEffects* fx);
+  void CompleteLegacy(uint32_t now_ms, GatewayEffects* fx);
   static void Emit(GatewayEffects* fx, GatewayEventKind kind, uint8_t address = 0,
                    uint8_t socket = kSocketNone, uint32_t value = 0);
 
