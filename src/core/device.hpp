@@ -43,6 +43,9 @@ struct Device {
   std::optional<DeviceId> parent_id;  // outlets: their gateway
   std::string parent_uid;             // filled on read when parent_id is set
   std::optional<int> radio_address;   // outlets: 1..254, unique per gateway
+  // Outlets: the radio protocol the gateway must speak to it — 2: Sitewatch v2 frames, 1: a
+  // legacy PIC outlet (the seed's 8-byte frames). Other kinds: 2, meaningless.
+  int radio_protocol = 2;
   std::string name;
   DeviceStatus status = DeviceStatus::kActive;
   bool online = false;

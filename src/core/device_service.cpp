@@ -18,6 +18,13 @@ Status ValidateInterval(int seconds) {
   return Ok{};
 }
 
+Status ValidateRadioProtocol(int protocol) {
+  if (protocol != 1 && protocol != 2) {
+    return InvalidField("radio_protocol", "must be 1 (legacy PIC outlet) or 2 (Sitewatch v2)");
+  }
+  return Ok{};
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
@@ -95,6 +102,10 @@ Result<DeviceWithSecret> DeviceService::Register(const Principal& p, WorkshopId 
     d.parent_id = parent->id;
     d.parent_uid = parent->uid;
     d.radio_address = draft.radio_address;
+    if (draft.radio_protocol) {
+      SW_TRY(ValidateRadioProtocol(*draft.radio_protocol));
+      d.radio_protocol = *draft.radio_protocol;
+    }
     const std::string expected = OutletUid(parent->uid, *draft.radio_address);
     if (!draft.uid.empty() && draft.uid != expected) {
       return InvalidField("uid",
@@ -106,6 +117,7 @@ Result<DeviceWithSecret> DeviceService::Register(const Principal& p, WorkshopId 
       return InvalidField("parent_uid", "only outlets hang off a gateway");
     }
     if (draft.radio_address) return InvalidField("radio_address", "only outlets have one");
+    if (draft.radio_protocol) return InvalidField("radio_protocol", "only outlets have one");
     d.uid = draft.uid;
   }
   SW_TRY(ValidateDeviceUid(d.uid));
@@ -176,7 +188,18 @@ Result<Change<Device>> DeviceService::Update(const Principal& p, std::string_vie
     SW_TRY(ValidateInterval(*patch.report_interval_s));
     after.report_interval_s = *patch.report_interval_s;
   }
+  if (patch.radio_protocol) {
+    if (before.kind != DeviceKind::kOutlet) {
+      return InvalidField("radio_protocol", "only outlets have one");
+    }
+    SW_TRY(ValidateRadioProtocol(*patch.radio_protocol));
+    after.radio_protocol = *patch.radio_protocol;
+  }
   SW_ASSIGN_OR_RETURN(after, stores_.devices.UpdateDevice(Scope::For(p), after));
+  if (after.kind == DeviceKind::kOutlet && after.radio_protocol != before.radio_protocol &&
+      outlets_changed_) {
+    outlets_changed_(after.parent_uid);  // the gateway must speak the other protocol to it
+  }
   return Change<Device>{std::move(before), std::move(after)};
 }
 

@@ -27,6 +27,7 @@ struct DeviceDraft {
   std::optional<PitId> pit_id;
   std::string parent_uid;  // outlets only: their gateway
   std::optional<int> radio_address;
+  std::optional<int> radio_protocol;  // outlets only: 1 (legacy PIC) or 2 (default)
   std::string name;
   int report_interval_s = 30;
 };
@@ -36,6 +37,7 @@ struct DevicePatch {
   std::optional<std::optional<PitId>> pit_id;  // engaged + nullopt: take it out of its pit
   std::optional<DeviceStatus> status;          // active, disabled or maintenance
   std::optional<int> report_interval_s;
+  std::optional<int> radio_protocol;  // outlets only; a change re-syncs the gateway
 };
 
 struct DeviceWithSecret {

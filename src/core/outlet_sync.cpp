@@ -30,7 +30,10 @@ std::string SyncOutletsParams(std::int64_t rev, std::vector<Device> outlets) {
   for (const Device& o : outlets) {
     if (!o.radio_address) continue;
     json += first ? "" : ",";
-    json += "{\"uid\":\"" + o.uid + "\",\"address\":" + std::to_string(*o.radio_address) + "}";
+    json += "{\"uid\":\"" + o.uid + "\",\"address\":" + std::to_string(*o.radio_address);
+    // Absent means 2 (docs/DEVICE_PROTOCOL.md): lists of v2 outlets read as before.
+    if (o.radio_protocol == 1) json += ",\"protocol\":1";
+    json += "}";
     first = false;
   }
   return json + "]}";

@@ -78,6 +78,10 @@ TEST(SyncOutletsParamsTest, OutletsByAddressAndTheRevisionReadBack) {
   EXPECT_EQ(SyncOutletsRevision(params), 7);
   EXPECT_EQ(SyncOutletsRevision(R"({"outlets":[]})"), std::nullopt);
   EXPECT_EQ(SyncOutletsParams(1, {}), R"({"rev":1,"outlets":[]})");
+  b.radio_protocol = 1;  // a legacy PIC outlet
+  EXPECT_EQ(SyncOutletsParams(8, {a, b}),
+            R"({"rev":8,"outlets":[{"uid":"GW.0A","address":10,"protocol":1},)"
+            R"({"uid":"GW.0B","address":11}]})");
 }
 
 TEST_F(OutletSyncTest, ChangesIssueNewRevisionsSupersedingTheOpenOneWithoutRateLimit) {

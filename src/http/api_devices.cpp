@@ -58,9 +58,9 @@ void RegisterDeviceRoutes(Router& router, const ApiDeps& deps) {
   router.Add(
       "POST", "/api/v1/workshops/{id}/devices", "device.create", Access::kUser, [&svc](Call& call) {
         SW_HTTP_TRY(auto id, call.Id("id"));
-        SW_HTTP_TRY(auto body,
-                    Body::Parse(call.req.body, {"uid", "kind", "pit_id", "parent_uid",
-                                                "radio_address", "name", "report_interval_s"}));
+        SW_HTTP_TRY(auto body, Body::Parse(call.req.body,
+                                           {"uid", "kind", "pit_id", "parent_uid", "radio_address",
+                                            "radio_protocol", "name", "report_interval_s"}));
         core::DeviceDraft d;
         SW_HTTP_TRY(auto kind, body.RequiredString("kind"));
         auto parsed = core::ParseDeviceKind(kind);
@@ -73,6 +73,7 @@ void RegisterDeviceRoutes(Router& router, const ApiDeps& deps) {
         SW_HTTP_TRY(auto name, body.String("name"));
         SW_HTTP_TRY(auto pit, body.Int("pit_id"));
         SW_HTTP_TRY(d.radio_address, IntField(body, "radio_address"));
+        SW_HTTP_TRY(d.radio_protocol, IntField(body, "radio_protocol"));
         SW_HTTP_TRY(auto interval, IntField(body, "report_interval_s"));
         d.uid = uid.value_or("");
         d.parent_uid = parent.value_or("");
@@ -94,11 +95,12 @@ void RegisterDeviceRoutes(Router& router, const ApiDeps& deps) {
   });
 
   router.Add("PATCH", "/api/v1/devices/{uid}", "device.update", Access::kUser, [&svc](Call& call) {
-    SW_HTTP_TRY(auto body,
-                Body::Parse(call.req.body, {"name", "pit_id", "status", "report_interval_s"}));
+    SW_HTTP_TRY(auto body, Body::Parse(call.req.body, {"name", "pit_id", "status",
+                                                       "report_interval_s", "radio_protocol"}));
     core::DevicePatch patch;
     SW_HTTP_TRY(patch.name, body.String("name"));
     SW_HTTP_TRY(patch.report_interval_s, IntField(body, "report_interval_s"));
+    SW_HTTP_TRY(patch.radio_protocol, IntField(body, "radio_protocol"));
     if (body.Has("pit_id")) {
       SW_HTTP_TRY(auto pit, body.Int("pit_id"));  // null: out of its pit
       patch.pit_id = pit ? std::optional<PitId>(PitId{*pit}) : std::optional<PitId>();

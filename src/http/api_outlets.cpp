@@ -56,6 +56,7 @@ json::object OutletJson(const core::OutletState& o) {
       {"pit_id", d.pit_id ? json::value(d.pit_id->value) : json::value(nullptr)},
       {"gateway_uid", d.parent_uid.empty() ? json::value(nullptr) : json::value(d.parent_uid)},
       {"radio_address", d.radio_address ? json::value(*d.radio_address) : json::value(nullptr)},
+      {"radio_protocol", d.radio_protocol},
       {"status", core::DeviceStatusName(d.status)},
       {"online", o.online},
       {"last_seen", TimeJson(o.last_seen)},

@@ -250,6 +250,8 @@ json::value ToJson(const core::Device& d) {
       {"pit_id", opt_int(d.pit_id ? std::optional<std::int64_t>(d.pit_id->value) : std::nullopt)},
       {"parent_uid", d.parent_uid.empty() ? json::value(nullptr) : json::value(d.parent_uid)},
       {"radio_address", opt_int(d.radio_address)},
+      {"radio_protocol",
+       d.kind == core::DeviceKind::kOutlet ? json::value(d.radio_protocol) : json::value(nullptr)},
       {"name", d.name},
       {"status", core::DeviceStatusName(d.status)},
       {"online", d.online},

@@ -160,5 +160,73 @@ TEST_F(GatewaySync, RegisteredOutletsReachTheGatewayAndRetiredOnesLeaveIt) {
   EXPECT_EQ(sim.Wait(10000ms), 0) << sim.Output();
 }
 
+// A legacy PIC outlet registered with radio_protocol 1: the sync says so, the gateway speaks
+// the seed's 8-byte frames to it (the simulator plugs in a PIC model), its readings arrive and
+// a relay command reaches it. Changing the protocol re-syncs the gateway.
+TEST_F(GatewaySync, ALegacyOutletIsSyncedWithItsProtocolAndDriven) {
+  const json::value gw = Register({{"uid", "SYNC-GW"}, {"kind", "gateway"}});
+  const std::string devices = "/api/v1/workshops/" + std::to_string(ws_) + "/devices";
+  auto bad = client_->Post(
+      devices,
+      {{"kind", "outlet"}, {"parent_uid", "SYNC-GW"}, {"radio_address", 12}, {"radio_protocol", 3}},
+      admin_);
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("radio_protocol"), std::string::npos) << bad.body;
+  bad = client_->Post(devices, {{"uid", "NODE-X"}, {"kind", "sensor_node"}, {"radio_protocol", 1}},
+                      admin_);
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  const json::value pic = Register({{"kind", "outlet"},
+                                    {"parent_uid", "SYNC-GW"},
+                                    {"radio_address", 12},
+                                    {"radio_protocol", 1}});
+  EXPECT_EQ(pic.at("device").at("radio_protocol"), 1);
+  auto syncs = Syncs();
+  ASSERT_EQ(syncs.size(), 1u);
+  EXPECT_EQ(json::serialize(syncs[0].at("params")),
+            R"({"rev":1,"outlets":[{"uid":"SYNC-GW.0C","address":12,"protocol":1}]})");
+
+  const std::string dir = MakeTempDir("sw-sync-legacy");
+  const std::string creds = dir + "/devices.txt";
+  std::ofstream(creds) << "SYNC-GW " << std::string(gw.at("secret").as_string()) << " gateway\n";
+  const std::string scenario = dir + "/scenario.txt";
+  std::ofstream(scenario) << "at 300s end\n";
+  Child sim({SimBinary(), "--scenario", scenario, "--devices-file", creds, "--port",
+             std::to_string(MqttPort(*server_)), "--interval", "2"});
+  json::object newest;
+  ASSERT_TRUE(NewestSyncSucceeded(&newest)) << json::serialize(newest) << "\n" << sim.Output();
+  EXPECT_EQ(newest.at("result_detail"), "outlets rev 1 applied: 1 outlets (1 legacy)");
+  bool online = false;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        const auto values = Latest("SYNC-GW.0C", &online);
+        return online && values.contains("current_a_ma");
+      },
+      30s))
+      << sim.Output();
+  const json::value relay =
+      Data(client_->Post("/api/v1/devices/SYNC-GW.0C/commands",
+                         {{"name", "relay"}, {"params", {{"socket", "a"}, {"on", true}}}}, admin_));
+  const std::string relay_id(relay.at("id").as_string());
+  json::object relay_done;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        relay_done = Data(client_->Get("/api/v1/commands/" + relay_id, admin_)).as_object();
+        const auto state = relay_done.at("state").as_string();
+        return state != "queued" && state != "sent";
+      },
+      20s));
+  EXPECT_EQ(relay_done.at("state"), "succeeded") << json::serialize(relay_done);
+
+  // Back to a Sitewatch outlet: a new revision without the protocol field.
+  const auto patched =
+      client_->Request("PATCH", "/api/v1/devices/SYNC-GW.0C", R"({"radio_protocol":2})", admin_);
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  ASSERT_TRUE(Eventually([&] { return Syncs().size() == 2; }, 10s));
+  EXPECT_EQ(json::serialize(Syncs().front().at("params")),
+            R"({"rev":2,"outlets":[{"uid":"SYNC-GW.0C","address":12}]})");
+  sim.Kill(SIGTERM);
+  EXPECT_EQ(sim.Wait(10000ms), 0) << sim.Output();
+}
+
 }  // namespace
 }  // namespace sw::testing

@@ -264,6 +264,12 @@ CREATE UNIQUE INDEX commands_integration_idempotency
 CREATE INDEX commands_integration ON commands (issued_by_integration)
   WHERE issued_by_integration IS NOT NULL;
 )sql"},
+      {9, "outlet_radio_protocol", R"sql(
+-- Which radio protocol a gateway speaks to an outlet (issue 6): 2 = Sitewatch v2 frames,
+-- 1 = a legacy PIC outlet. Sent to the gateway in sync_outlets.
+ALTER TABLE devices ADD COLUMN radio_protocol INTEGER NOT NULL DEFAULT 2
+  CHECK (radio_protocol IN (1, 2));
+)sql"},
   };
   return kMigrations;
 }

@@ -641,7 +641,8 @@ constexpr std::string_view kDeviceSelect =
     "SELECT d.id, d.uid, d.kind, d.workshop_id, d.pit_id, d.parent_id, p.uid, d.radio_address, "
     "d.name, d.status, d.online, d.last_seen, d.firmware_version, d.secret_hash, "
     "d.report_interval_s, d.created_at, d.updated_at, l.key, l.plan, l.status, l.starts_at, "
-    "l.expires_at, l.grace_days FROM devices d JOIN licences l ON l.device_id = d.id "
+    "l.expires_at, l.grace_days, d.radio_protocol FROM devices d JOIN licences l ON "
+    "l.device_id = d.id "
     "LEFT JOIN devices p ON p.id = d.parent_id ";
 
 core::Device ReadDevice(const Stmt& st) {
@@ -669,6 +670,7 @@ core::Device ReadDevice(const Stmt& st) {
   d.licence.starts_at = FromUnixMillis(st.Int(20));
   d.licence.expires_at = FromUnixMillis(st.Int(21));
   d.licence.grace_days = static_cast<int>(st.Int(22));
+  d.radio_protocol = static_cast<int>(st.Int(23));
   return d;
 }
 
@@ -723,14 +725,14 @@ Result<core::Device> SqliteStore::CreateDevice(const Scope& scope, const core::D
     SW_ASSIGN_OR_RETURN(
         Stmt st, db_->Prepare("INSERT INTO devices (uid, kind, workshop_id, pit_id, parent_id, "
                               "radio_address, name, status, secret_hash, report_interval_s, "
-                              "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                              "?10, ?11, ?11)"));
+                              "created_at, updated_at, radio_protocol) VALUES (?1, ?2, ?3, ?4, "
+                              "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)"));
     st.Bind(1, d.uid).Bind(2, core::DeviceKindName(d.kind)).Bind(3, d.workshop_id.value);
     st.Bind(4, d.pit_id ? std::optional<std::int64_t>(d.pit_id->value) : std::nullopt);
     st.Bind(5, d.parent_id ? std::optional<std::int64_t>(d.parent_id->value) : std::nullopt);
     st.Bind(6, d.radio_address ? std::optional<std::int64_t>(*d.radio_address) : std::nullopt);
     st.Bind(7, d.name).Bind(8, core::DeviceStatusName(d.status)).Bind(9, d.secret_hash);
-    st.Bind(10, d.report_interval_s).Bind(11, now);
+    st.Bind(10, d.report_interval_s).Bind(11, now).Bind(12, d.radio_protocol);
     if (!st.Run().ok()) return DeviceConflict(db_->LastError("insert device"));
   }
   const std::int64_t id = db_->LastInsertId();
@@ -785,15 +787,16 @@ Result<core::Page<core::Device>> SqliteStore::ListDevices(const Scope& scope, Wo
 Result<core::Device> SqliteStore::UpdateDevice(const Scope& scope, const core::Device& d) {
   Timed t(*this, "device.update");
   SW_ASSIGN_OR_RETURN(
-      Stmt st,
-      db_->Prepare("UPDATE devices SET name = ?1, pit_id = ?2, status = ?3, "
-                   "report_interval_s = ?4, secret_hash = ?5, updated_at = ?6 WHERE id = ?7 "
-                   "AND deleted_at IS NULL AND (?8 OR workshop_id = ?9)"));
+      Stmt st, db_->Prepare("UPDATE devices SET name = ?1, pit_id = ?2, status = ?3, "
+                            "report_interval_s = ?4, secret_hash = ?5, updated_at = ?6, "
+                            "radio_protocol = ?10 WHERE id = ?7 AND deleted_at IS NULL AND (?8 OR "
+                            "workshop_id = ?9)"));
   st.Bind(1, d.name);
   st.Bind(2, d.pit_id ? std::optional<std::int64_t>(d.pit_id->value) : std::nullopt);
   st.Bind(3, core::DeviceStatusName(d.status)).Bind(4, d.report_interval_s);
   st.Bind(5, d.secret_hash).Bind(6, ToUnixMillis(clock_.Now())).Bind(7, d.id.value);
   BindScope(st, 8, scope);
+  st.Bind(10, d.radio_protocol);
   SW_TRY(st.Run());
   if (db_->Changes() == 0) return NotFound("device");
   return GetDeviceLocked(scope, d.uid);

@@ -907,6 +907,11 @@ export interface components {
             pit_id?: number | null;
             parent_uid?: string | null;
             radio_address?: number | null;
+            /**
+             * @description Outlets: 2 = Sitewatch v2 radio frames, 1 = legacy PIC outlet; null for other kinds.
+             * @enum {integer|null}
+             */
+            radio_protocol?: 1 | 2 | null;
             name?: string;
             /** @enum {string} */
             status: "pending" | "active" | "disabled" | "suspended" | "maintenance";
@@ -1117,6 +1122,11 @@ export interface components {
             pit_id: number | null;
             gateway_uid: string | null;
             radio_address: number | null;
+            /**
+             * @description 2 = Sitewatch v2 radio frames, 1 = legacy PIC outlet.
+             * @enum {integer}
+             */
+            radio_protocol: 1 | 2;
             /** @enum {string} */
             status: "pending" | "active" | "disabled" | "suspended" | "maintenance";
             online: boolean;
@@ -2719,6 +2729,11 @@ export interface operations {
                     pit_id?: number;
                     parent_uid?: string;
                     radio_address?: number;
+                    /**
+                     * @description Outlets: the radio protocol the gateway speaks to it — 2: Sitewatch v2 frames (default), 1: a legacy PIC outlet (8-byte frames). A change re-syncs the gateway (sync_outlets).
+                     * @enum {integer}
+                     */
+                    radio_protocol?: 1 | 2;
                     name?: string;
                     report_interval_s?: number;
                 };
@@ -2933,6 +2948,11 @@ export interface operations {
                     /** @enum {string} */
                     status?: "active" | "disabled" | "maintenance";
                     report_interval_s?: number;
+                    /**
+                     * @description Outlets: the radio protocol the gateway speaks to it — 2: Sitewatch v2 frames (default), 1: a legacy PIC outlet (8-byte frames). A change re-syncs the gateway (sync_outlets).
+                     * @enum {integer}
+                     */
+                    radio_protocol?: 1 | 2;
                 };
             };
         };

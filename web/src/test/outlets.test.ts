@@ -163,6 +163,7 @@ describe('outlet telemetry', () => {
     pit_id: null,
     gateway_uid: 'CCU-1',
     radio_address: 1,
+    radio_protocol: 2,
     status: 'active',
     online: false,
     last_seen: null,
