@@ -178,32 +178,6 @@ size_t GatewayUplink::jobs_in_progress() const {
 
 // ---- time ----
 
-void GatewayUplink::Advance(uint32_t now_ms) {
-  if (!booted_) {
-    last_now_ms_ = now_ms;
-    return;
-  }
-  const uint32_t delta = now_ms - last_now_ms_;
-  if (delta < 0x80000000u) {  // a time earlier than the last one is taken as "no time passed"
-    uptime_ms_ += delta;
-    last_now_ms_ = now_ms;
-  }
-}
-
-void GatewayUplink::SetWallClock(uint32_t now_ms, int64_t unix_ms) {
-  Advance(now_ms);
-  wall_known_ = true;
-  wall_unix_at_sync_ = unix_ms;
-  wall_uptime_at_sync_ = uptime_ms_;
-}
-
-bool GatewayUplink::WallTime(uint64_t uptime_ms, int64_t* unix_ms) const {
-  if (!wall_known_) return false;
-  *unix_ms = wall_unix_at_sync_ +
-             (static_cast<int64_t>(uptime_ms) - static_cast<int64_t>(wall_uptime_at_sync_));
-  return true;
-}
-
 // ---- actions ----
 
 uint32_t GatewayUplink::NextToken() {
@@ -268,10 +242,7 @@ bool GatewayUplink::Publish(UplinkActions* out, size_t device, std::string_view 
 // ---- lifecycle and session ----
 
 void GatewayUplink::Boot(uint32_t now_ms, UplinkActions* out) {
-  booted_ = false;
-  Advance(now_ms);
-  booted_ = true;
-  uptime_ms_ = 0;
+  clock_.Restart(now_ms);
   connected_ = connecting_ = false;
   next_connect_ms_ = 0;
   backoff_ms_ = 0;
@@ -304,7 +275,7 @@ void GatewayUplink::ScheduleReconnect() {
   jitter_state_ ^= jitter_state_ >> 17;
   jitter_state_ ^= jitter_state_ << 5;
   const uint32_t jitter = jitter_state_ % (backoff_ms_ / 4 + 1);
-  next_connect_ms_ = uptime_ms_ + backoff_ms_ + jitter;
+  next_connect_ms_ = clock_.uptime_ms() + backoff_ms_ + jitter;
 }
 
 void GatewayUplink::OnConnected(uint32_t now_ms, const NodeLinkInfo& link, UplinkActions* out) {
@@ -323,7 +294,7 @@ void GatewayUplink::OnConnected(uint32_t now_ms, const NodeLinkInfo& link, Uplin
   for (size_t i = 0; i < outlet_count_; ++i) {
     if (outlets_[i].online) status_pending_ |= uint64_t{1} << (i + 1);
   }
-  next_status_ms_ = uptime_ms_;
+  next_status_ms_ = clock_.uptime_ms();
   Service(out);
 }
 
@@ -344,7 +315,7 @@ bool GatewayUplink::PublishStatus(size_t device, UplinkActions* out) {
       w.Key("fw");
       w.String(std::string_view(version_, version_size_));
       w.Key("uptime_s");
-      w.Uint(uptime_ms_ / 1000);
+      w.Uint(clock_.uptime_ms() / 1000);
       if (ip_size_ > 0) {
         w.Key("ip");
         w.String(std::string_view(ip_, ip_size_));
@@ -357,7 +328,7 @@ bool GatewayUplink::PublishStatus(size_t device, UplinkActions* out) {
       w.Uint(gateway_.registry_revision());
       w.EndObject();
     });
-    if (sent) next_status_ms_ = uptime_ms_ + config_.status_interval_ms;
+    if (sent) next_status_ms_ = clock_.uptime_ms() + config_.status_interval_ms;
     return sent;
   }
   Outlet& o = outlets_[device - 1];
@@ -390,7 +361,7 @@ void GatewayUplink::PublishEvent(size_t device, std::string_view type, UplinkAct
   const bool sent = connected_ && Publish(out, device, kEvent, false, 0, [&](JsonWriter& w) {
                       w.BeginObject();
                       int64_t ts = 0;
-                      if (WallTime(uptime_ms_, &ts)) {
+                      if (WallTime(clock_.uptime_ms(), &ts)) {
                         w.Key("ts");
                         w.Int(ts);
                       }
@@ -406,16 +377,16 @@ void GatewayUplink::PublishEvent(size_t device, std::string_view type, UplinkAct
 }
 
 void GatewayUplink::Service(UplinkActions* out) {
-  if (!booted_) return;
-  if (restart_pending_ && uptime_ms_ >= restart_at_ms_) {
+  if (!clock_.started()) return;
+  if (restart_pending_ && clock_.uptime_ms() >= restart_at_ms_) {
     if (Add(out, NodeActionKind::kReboot) != nullptr) restart_pending_ = false;
     return;
   }
-  if (connecting_ && uptime_ms_ - connect_started_ms_ >= config_.connect_timeout_ms) {
+  if (connecting_ && clock_.uptime_ms() - connect_started_ms_ >= config_.connect_timeout_ms) {
     connecting_ = false;
     ScheduleReconnect();
   }
-  if (valid_ && !connected_ && !connecting_ && uptime_ms_ >= next_connect_ms_) {
+  if (valid_ && !connected_ && !connecting_ && clock_.uptime_ms() >= next_connect_ms_) {
     const size_t mark = out->used_;
     const std::string_view will_topic = AppendTopic(out, 0, kStatus);
     constexpr std::string_view kWill = "{\"online\":false}";
@@ -434,7 +405,7 @@ void GatewayUplink::Service(UplinkActions* out) {
       a->qos = 1;
       a->retain = true;
       connecting_ = true;
-      connect_started_ms_ = uptime_ms_;
+      connect_started_ms_ = clock_.uptime_ms();
     }
   }
   if (!connected_) return;
@@ -452,7 +423,7 @@ void GatewayUplink::Service(UplinkActions* out) {
     a->qos = 1;
     subscribe_pending_ &= ~bit;
   }
-  if (uptime_ms_ >= next_status_ms_) status_pending_ |= 1;
+  if (clock_.uptime_ms() >= next_status_ms_) status_pending_ |= 1;
   for (size_t i = 0; i < outlet_count_; ++i) {
     if (outlets_[i].online != outlets_[i].reported_online)
       status_pending_ |= uint64_t{1} << (i + 1);
@@ -467,7 +438,7 @@ void GatewayUplink::Service(UplinkActions* out) {
     boot_event_sent_ = Publish(out, 0, kEvent, false, 0, [&](JsonWriter& w) {
       w.BeginObject();
       int64_t ts = 0;
-      if (WallTime(uptime_ms_, &ts)) {
+      if (WallTime(clock_.uptime_ms(), &ts)) {
         w.Key("ts");
         w.Int(ts);
       }
@@ -484,7 +455,7 @@ void GatewayUplink::Service(UplinkActions* out) {
 
 void GatewayUplink::Tick(uint32_t now_ms, uint32_t breaker_ma, UplinkActions* out) {
   Advance(now_ms);
-  if (!booted_) return;
+  if (!clock_.started()) return;
   breaker_ma_ = breaker_ma;
   for (size_t k = 0; k < outlet_count_; ++k) {
     Outlet& o = outlets_[k];
@@ -503,13 +474,14 @@ void GatewayUplink::Tick(uint32_t now_ms, uint32_t breaker_ma, UplinkActions* ou
       if (r->status.current_ma[i] > 0) o.last_current[i] = r->status.current_ma[i];
     }
   }
-  const bool periodic = uptime_ms_ >= next_reading_ms_;
+  const bool periodic = clock_.uptime_ms() >= next_reading_ms_;
   if (periodic) {
     next_reading_ms_ += config_.interval_ms;
-    if (next_reading_ms_ <= uptime_ms_) next_reading_ms_ = uptime_ms_ + config_.interval_ms;
+    if (next_reading_ms_ <= clock_.uptime_ms())
+      next_reading_ms_ = clock_.uptime_ms() + config_.interval_ms;
   }
   TakeReadings(breaker_ma, periodic);
-  if (batch_in_flight_ && uptime_ms_ - batch_sent_ms_ >= config_.ack_timeout_ms) {
+  if (batch_in_flight_ && clock_.uptime_ms() - batch_sent_ms_ >= config_.ack_timeout_ms) {
     EndBatch(false);  // never acknowledged: the readings are sent again
   }
   Pump(out);
@@ -520,7 +492,7 @@ void GatewayUplink::OnPublishAcked(uint32_t now_ms, uint32_t token, UplinkAction
   Advance(now_ms);
   if (token == 0) return;
   if (restart_pending_ && token == restart_token_) {
-    restart_at_ms_ = uptime_ms_ + kRestartAfterAckMs;
+    restart_at_ms_ = clock_.uptime_ms() + kRestartAfterAckMs;
   }
   if (batch_in_flight_ && token == batch_token_) {
     EndBatch(true);
@@ -542,7 +514,7 @@ void GatewayUplink::Buffer(const Reading& reading) {
 void GatewayUplink::TakeReadings(uint32_t breaker_ma, bool periodic) {
   if (periodic) {
     Reading r;
-    r.taken_ms = uptime_ms_;
+    r.taken_ms = clock_.uptime_ms();
     r.device = 0;
     r.breaker_ma = breaker_ma;
     Buffer(r);
@@ -554,7 +526,7 @@ void GatewayUplink::TakeReadings(uint32_t breaker_ma, bool periodic) {
     const OutletRecord* rec = gateway_.FindOutlet(o.address);
     if (rec == nullptr || !rec->online || !rec->status_known) continue;
     Reading r;
-    r.taken_ms = uptime_ms_;
+    r.taken_ms = clock_.uptime_ms();
     r.device = static_cast<uint8_t>(k + 1);
     for (int i = 0; i < 2; ++i) {
       r.current_ma[i] = rec->status.current_ma[i];
@@ -653,7 +625,7 @@ void GatewayUplink::Flush(UplinkActions* out) {
   a->token = NextToken();
   batch_in_flight_ = true;
   batch_token_ = a->token;
-  batch_sent_ms_ = uptime_ms_;
+  batch_sent_ms_ = clock_.uptime_ms();
 }
 
 // ---- gateway core effects ----
@@ -661,7 +633,7 @@ void GatewayUplink::Flush(UplinkActions* out) {
 void GatewayUplink::OnGatewayEffects(uint32_t now_ms, const GatewayEffects& fx,
                                      UplinkActions* out) {
   Advance(now_ms);
-  if (!booted_) return;
+  if (!clock_.started()) return;
   for (const CommandResult& r : fx.results) OnResult(r);
   for (const GatewayEvent& e : fx.events) {
     const int index = OutletIndex(e.address);
@@ -744,7 +716,7 @@ void GatewayUplink::OnGatewayEffects(uint32_t now_ms, const GatewayEffects& fx,
 void GatewayUplink::OnMessage(uint32_t now_ms, std::string_view topic, std::string_view payload,
                               UplinkActions* out) {
   Advance(now_ms);
-  if (!booted_) return;
+  if (!clock_.started()) return;
   constexpr std::string_view kPrefix = "sw/d/";
   ++counters_.commands;
   if (topic.size() <= kPrefix.size() + kCommand.size() ||
@@ -804,7 +776,7 @@ void GatewayUplink::HandleCommand(size_t device, std::string_view payload, Uplin
     int64_t expires_at = 0;
     int64_t now_unix = 0;
     if (exp->type == JsonType::kNumber && JsonToInt64(exp->value, &expires_at) &&
-        WallTime(uptime_ms_, &now_unix) && expires_at < now_unix) {
+        WallTime(clock_.uptime_ms(), &now_unix) && expires_at < now_unix) {
       Answer(id_view, device, false, "expired before it arrived", nullptr, out);
       return;
     }
@@ -838,7 +810,7 @@ void GatewayUplink::HandleCommand(size_t device, std::string_view payload, Uplin
     } else if (command == "restart") {
       restart_token_ = NextToken();
       restart_pending_ = true;
-      restart_at_ms_ = uptime_ms_ + config_.restart_delay_ms;
+      restart_at_ms_ = clock_.uptime_ms() + config_.restart_delay_ms;
       Answer(id_view, device, true, "restarting", nullptr, out, restart_token_);
       return;
     } else if (command == "set_breaker_limit") {
@@ -1108,7 +1080,7 @@ void GatewayUplink::Pump(UplinkActions* out) {
   }
   for (Job& j : jobs_) {
     if (!j.active) continue;
-    if (j.verifying && uptime_ms_ >= j.verify_at_ms) {
+    if (j.verifying && clock_.uptime_ms() >= j.verify_at_ms) {
       j.verifying = false;
       j.ops_total = 2;  // read the outlet's status with the socket's new current
     }
@@ -1128,7 +1100,7 @@ void GatewayUplink::Pump(UplinkActions* out) {
     if (j.kind == JobKind::kRelay && j.ops_total == 1 &&
         j.first_outcome == CommandOutcome::kAcked) {
       j.verifying = true;  // wait for the outlet's next measurement, then read it
-      j.verify_at_ms = uptime_ms_ + config_.verify_delay_ms;
+      j.verify_at_ms = clock_.uptime_ms() + config_.verify_delay_ms;
       continue;
     }
     Finish(j, out);

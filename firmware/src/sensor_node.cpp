@@ -56,32 +56,6 @@ SensorNode::SensorNode(const SensorNodeConfig& config, ConfigStore* store)
 
 // ---- time ----
 
-void SensorNode::Advance(uint32_t now_ms) {
-  if (!booted_) {
-    last_now_ms_ = now_ms;
-    return;
-  }
-  const uint32_t delta = now_ms - last_now_ms_;
-  if (delta < 0x80000000u) {  // a time earlier than the last one is taken as "no time passed"
-    uptime_ms_ += delta;
-    last_now_ms_ = now_ms;
-  }
-}
-
-void SensorNode::SetWallClock(uint32_t now_ms, int64_t unix_ms) {
-  Advance(now_ms);
-  wall_known_ = true;
-  wall_unix_at_sync_ = unix_ms;
-  wall_uptime_at_sync_ = uptime_ms_;
-}
-
-bool SensorNode::WallTime(uint64_t uptime_ms, int64_t* unix_ms) const {
-  if (!wall_known_) return false;
-  *unix_ms = wall_unix_at_sync_ +
-             (static_cast<int64_t>(uptime_ms) - static_cast<int64_t>(wall_uptime_at_sync_));
-  return true;
-}
-
 // ---- settings ----
 
 void SensorNode::LoadSettings() {
@@ -194,10 +168,7 @@ bool SensorNode::SetLed(NodeLed led, uint16_t period_ms, NodeActions* out) {
 // ---- lifecycle ----
 
 void SensorNode::Boot(uint32_t now_ms, NodeActions* out) {
-  booted_ = false;
-  Advance(now_ms);
-  booted_ = true;
-  uptime_ms_ = 0;
+  clock_.Restart(now_ms);
   LoadSettings();
   remembered_count_ = remembered_next_ = 0;
   if (restart_id_size_ > 0) {
@@ -218,19 +189,20 @@ void SensorNode::Tick(uint32_t now_ms, NodeActions* out) {
 }
 
 void SensorNode::Service(NodeActions* out) {
-  if (!booted_) return;
-  if (restart_pending_ && uptime_ms_ >= restart_at_ms_) {
+  if (!clock_.started()) return;
+  if (restart_pending_ && clock_.uptime_ms() >= restart_at_ms_) {
     if (Add(out, NodeActionKind::kReboot) != nullptr) restart_pending_ = false;
     return;
   }
-  if (identify_active_ && uptime_ms_ >= identify_until_ms_ && SetLed(NodeLed::kOff, 0, out)) {
+  if (identify_active_ && clock_.uptime_ms() >= identify_until_ms_ &&
+      SetLed(NodeLed::kOff, 0, out)) {
     identify_active_ = false;
   }
-  if (connecting_ && uptime_ms_ - connect_started_ms_ >= config_.connect_timeout_ms) {
+  if (connecting_ && clock_.uptime_ms() - connect_started_ms_ >= config_.connect_timeout_ms) {
     connecting_ = false;
     ScheduleReconnect();
   }
-  if (valid_ && !connected_ && !connecting_ && uptime_ms_ >= next_connect_ms_) {
+  if (valid_ && !connected_ && !connecting_ && clock_.uptime_ms() >= next_connect_ms_) {
     const size_t mark = out->used_;
     const std::string_view will_topic = AppendTopic(out, kStatus);
     char* free = out->text_ + out->used_;
@@ -249,19 +221,20 @@ void SensorNode::Service(NodeActions* out) {
       a->qos = 1;
       a->retain = true;
       connecting_ = true;
-      connect_started_ms_ = uptime_ms_;
+      connect_started_ms_ = clock_.uptime_ms();
     }
   }
-  if (!disabled_ && uptime_ms_ >= next_report_ms_) {
+  if (!disabled_ && clock_.uptime_ms() >= next_report_ms_) {
     TakeReading();
     const uint64_t interval_ms = static_cast<uint64_t>(interval_s_) * 1000;
     next_report_ms_ += interval_ms;
-    if (next_report_ms_ <= uptime_ms_) next_report_ms_ = uptime_ms_ + interval_ms;  // fell behind
+    if (next_report_ms_ <= clock_.uptime_ms())
+      next_report_ms_ = clock_.uptime_ms() + interval_ms;  // fell behind
   }
-  if (batch_in_flight_ && uptime_ms_ - batch_sent_ms_ >= config_.ack_timeout_ms) {
+  if (batch_in_flight_ && clock_.uptime_ms() - batch_sent_ms_ >= config_.ack_timeout_ms) {
     batch_in_flight_ = false;  // the readings are still in the ring: sent again below
   }
-  if (connected_ && (status_dirty_ || uptime_ms_ >= next_status_ms_)) PublishStatus(out);
+  if (connected_ && (status_dirty_ || clock_.uptime_ms() >= next_status_ms_)) PublishStatus(out);
   Flush(out);
 }
 
@@ -276,7 +249,7 @@ void SensorNode::ScheduleReconnect() {
   jitter_state_ ^= jitter_state_ >> 17;
   jitter_state_ ^= jitter_state_ << 5;
   const uint32_t jitter = jitter_state_ % (backoff_ms_ / 4 + 1);
-  next_connect_ms_ = uptime_ms_ + backoff_ms_ + jitter;
+  next_connect_ms_ = clock_.uptime_ms() + backoff_ms_ + jitter;
 }
 
 void SensorNode::OnConnected(uint32_t now_ms, const NodeLinkInfo& link, NodeActions* out) {
@@ -319,7 +292,7 @@ void SensorNode::PublishStatus(NodeActions* out) {
     w.Key("fw");
     w.String(std::string_view(version_, version_size_));
     w.Key("uptime_s");
-    w.Uint(uptime_ms_ / 1000);
+    w.Uint(clock_.uptime_ms() / 1000);
     if (ip_size_ > 0) {
       w.Key("ip");
       w.String(std::string_view(ip_, ip_size_));
@@ -336,7 +309,7 @@ void SensorNode::PublishStatus(NodeActions* out) {
   });
   if (sent) {
     status_dirty_ = false;
-    next_status_ms_ = uptime_ms_ + config_.status_interval_ms;
+    next_status_ms_ = clock_.uptime_ms() + config_.status_interval_ms;
   }
 }
 
@@ -344,7 +317,7 @@ void SensorNode::PublishBootEvent(NodeActions* out) {
   boot_event_sent_ = Publish(out, kEvent, 1, false, 0, [&](JsonWriter& w) {
     w.BeginObject();
     int64_t ts = 0;
-    if (WallTime(uptime_ms_, &ts)) {
+    if (WallTime(clock_.uptime_ms(), &ts)) {
       w.Key("ts");
       w.Int(ts);
     }
@@ -362,7 +335,7 @@ void SensorNode::OnDht22(uint32_t now_ms, const Dht22Reading& reading) {
   Advance(now_ms);
   dht_value_ = reading;
   dht_.fresh = true;
-  dht_.at_ms = uptime_ms_;
+  dht_.at_ms = clock_.uptime_ms();
 }
 
 bool SensorNode::OnDht22Frame(uint32_t now_ms, ByteSpan frame) {
@@ -379,7 +352,7 @@ void SensorNode::OnPms5003(uint32_t now_ms, const Pms5003Reading& reading) {
   Advance(now_ms);
   pms_value_ = reading;
   pms_.fresh = true;
-  pms_.at_ms = uptime_ms_;
+  pms_.at_ms = clock_.uptime_ms();
 }
 
 void SensorNode::OnPms5003Bytes(uint32_t now_ms, ByteSpan uart_bytes) {
@@ -399,7 +372,7 @@ bool SensorNode::OnBme680(uint32_t now_ms, const Bme680Reading& reading) {
   }
   bme_value_ = reading;
   bme_.fresh = true;
-  bme_.at_ms = uptime_ms_;
+  bme_.at_ms = clock_.uptime_ms();
   if (reading.gas_ohm > 0) {
     iaq_value_ = iaq_.Update(static_cast<float>(reading.gas_ohm),
                              static_cast<float>(reading.humidity_mpct) / 1000.0f);
@@ -409,7 +382,7 @@ bool SensorNode::OnBme680(uint32_t now_ms, const Bme680Reading& reading) {
 
 void SensorNode::TakeReading() {
   NodeReading r;
-  r.taken_ms = uptime_ms_;
+  r.taken_ms = clock_.uptime_ms();
   if (bme_.fresh) {
     r.present |= NodeReading::kTemperature | NodeReading::kHumidity | NodeReading::kPressure;
     r.temperature_cdeg = static_cast<int16_t>(bme_value_.temperature_cdeg);
@@ -442,7 +415,7 @@ void SensorNode::TakeReading() {
     r.particles[5] = pms_value_.particles_100um;
   }
   dht_.fresh = pms_.fresh = bme_.fresh = false;
-  last_report_ms_ = uptime_ms_;
+  last_report_ms_ = clock_.uptime_ms();
   if (r.present != 0) Buffer(r);
 }
 
@@ -555,7 +528,7 @@ void SensorNode::Flush(NodeActions* out) {
   batch_in_flight_ = true;
   batch_token_ = a->token;
   batch_count_ = count;
-  batch_sent_ms_ = uptime_ms_;
+  batch_sent_ms_ = clock_.uptime_ms();
 }
 
 void SensorNode::OnPublishAcked(uint32_t now_ms, uint32_t token, NodeActions* out) {
@@ -657,7 +630,7 @@ void SensorNode::OnCommand(uint32_t now_ms, std::string_view payload, NodeAction
     outcome.ok = false;
     Detail(outcome.detail).Add("malformed command: expires_at");
   } else if (expires != nullptr && expires->type == JsonType::kNumber &&
-             WallTime(uptime_ms_, &now_unix) && now_unix > expires_at) {
+             WallTime(clock_.uptime_ms(), &now_unix) && now_unix > expires_at) {
     outcome.ok = false;
     Detail(outcome.detail).Add("expired");
   } else {
@@ -715,7 +688,7 @@ void SensorNode::Execute(std::string_view id, std::string_view name, std::string
       return;
     }
     if (disabled_ && !disable) {
-      next_report_ms_ = uptime_ms_ + static_cast<uint64_t>(interval_s_) * 1000;
+      next_report_ms_ = clock_.uptime_ms() + static_cast<uint64_t>(interval_s_) * 1000;
       dht_.fresh = pms_.fresh = bme_.fresh = false;  // nothing from before counts
     }
     if (disable != disabled_) status_dirty_ = true;
@@ -727,14 +700,14 @@ void SensorNode::Execute(std::string_view id, std::string_view name, std::string
     SaveSettings(interval_s_, disabled_, id);
     restart_pending_ = true;
     restart_token_ = NextToken();
-    restart_at_ms_ = uptime_ms_ + config_.restart_delay_ms;
+    restart_at_ms_ = clock_.uptime_ms() + config_.restart_delay_ms;
     outcome->token = restart_token_;
     Detail(outcome->detail).Add("restarting");
   } else if (name == "identify") {
     uint32_t s = 0;
     if (!seconds(1, config_.identify_max_s, config_.identify_default_s, &s)) return;
     identify_active_ = true;
-    identify_until_ms_ = uptime_ms_ + static_cast<uint64_t>(s) * 1000;
+    identify_until_ms_ = clock_.uptime_ms() + static_cast<uint64_t>(s) * 1000;
     SetLed(NodeLed::kBlink, kIdentifyBlinkMs, out);
     Detail(outcome->detail).Add("identifying for ").Add(s).Add(" s");
   } else if (name == "set_interval") {
@@ -747,7 +720,7 @@ void SensorNode::Execute(std::string_view id, std::string_view name, std::string
     if (s != interval_s_) status_dirty_ = true;
     interval_s_ = s;
     const uint64_t next = last_report_ms_ + static_cast<uint64_t>(s) * 1000;
-    next_report_ms_ = next > uptime_ms_ ? next : uptime_ms_;
+    next_report_ms_ = next > clock_.uptime_ms() ? next : clock_.uptime_ms();
     Detail(outcome->detail).Add("interval ").Add(s).Add(" s");
   } else {
     outcome->ok = false;

@@ -140,7 +140,7 @@ class GatewayUplink {
 
   // A (re)boot: RAM state is gone (buffer, jobs, session); the boot event is sent again.
   void Boot(uint32_t now_ms, UplinkActions* out);
-  void SetWallClock(uint32_t now_ms, int64_t unix_ms);
+  void SetWallClock(uint32_t now_ms, int64_t unix_ms) { clock_.SetWall(now_ms, unix_ms); }
   void Tick(uint32_t now_ms, uint32_t breaker_ma, UplinkActions* out);
   void OnConnected(uint32_t now_ms, const NodeLinkInfo& link, UplinkActions* out);
   void OnDisconnected(uint32_t now_ms);
@@ -221,7 +221,7 @@ class GatewayUplink {
     uint8_t payload_size = 0;
   };
 
-  void Advance(uint32_t now_ms);
+  void Advance(uint32_t now_ms) { clock_.Advance(now_ms); }
   void Service(UplinkActions* out);
   void ScheduleReconnect();
   uint32_t NextToken();
@@ -240,7 +240,9 @@ class GatewayUplink {
   void WriteReading(JsonWriter& w, const Reading& r) const;
   void Flush(UplinkActions* out);
   void EndBatch(bool acknowledged);
-  bool WallTime(uint64_t uptime_ms, int64_t* unix_ms) const;
+  bool WallTime(uint64_t uptime_ms, int64_t* unix_ms) const {
+    return clock_.WallTime(uptime_ms, unix_ms);
+  }
 
   void HandleCommand(size_t device, std::string_view payload, UplinkActions* out);
   void SyncOutlets(std::string_view id, Span<const JsonMember> params, UplinkActions* out);
@@ -272,12 +274,7 @@ class GatewayUplink {
   size_t outlet_count_ = 0;
 
   // Time.
-  bool booted_ = false;
-  uint32_t last_now_ms_ = 0;
-  uint64_t uptime_ms_ = 0;
-  bool wall_known_ = false;
-  int64_t wall_unix_at_sync_ = 0;
-  uint64_t wall_uptime_at_sync_ = 0;
+  DeviceClock clock_;
 
   // Connection and pending publications (bit d: device d).
   bool connected_ = false;

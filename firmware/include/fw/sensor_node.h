@@ -143,7 +143,7 @@ class SensorNode {
   void Tick(uint32_t now_ms, NodeActions* out);
 
   // The wall clock (from SNTP): `unix_ms` is the time at `now_ms`. May be called again.
-  void SetWallClock(uint32_t now_ms, int64_t unix_ms);
+  void SetWallClock(uint32_t now_ms, int64_t unix_ms) { clock_.SetWall(now_ms, unix_ms); }
 
   void OnConnected(uint32_t now_ms, const NodeLinkInfo& link, NodeActions* out);
   // The session ended or a connect attempt failed.
@@ -163,14 +163,14 @@ class SensorNode {
   bool enabled() const { return !disabled_; }
   uint32_t interval_s() const { return interval_s_; }
   bool identifying() const { return identify_active_; }
-  bool wall_clock_known() const { return wall_known_; }
+  bool wall_clock_known() const { return clock_.wall_known(); }
   size_t buffered() const { return ring_.size(); }
   const NodeReading& BufferedAt(size_t i) const { return ring_.At(i); }
   uint32_t dropped_readings() const { return dropped_readings_; }
   uint32_t sensor_errors() const { return sensor_errors_; }
   uint32_t unanswerable_commands() const { return unanswerable_commands_; }
   uint32_t duplicate_commands() const { return duplicate_commands_; }
-  uint64_t uptime_ms() const { return uptime_ms_; }
+  uint64_t uptime_ms() const { return clock_.uptime_ms(); }
 
  private:
   struct Remembered {
@@ -189,7 +189,7 @@ class SensorNode {
     uint64_t at_ms = 0;
   };
 
-  void Advance(uint32_t now_ms);
+  void Advance(uint32_t now_ms) { clock_.Advance(now_ms); }
   void Service(NodeActions* out);
   void TakeReading();
   void Buffer(const NodeReading& reading);
@@ -215,7 +215,9 @@ class SensorNode {
   // Writes sw/d/{uid}{suffix} into the text buffer; empty if it does not fit.
   std::string_view AppendTopic(NodeActions* out, std::string_view suffix);
   NodeAction* Add(NodeActions* out, NodeActionKind kind);
-  bool WallTime(uint64_t uptime_ms, int64_t* unix_ms) const;
+  bool WallTime(uint64_t uptime_ms, int64_t* unix_ms) const {
+    return clock_.WallTime(uptime_ms, unix_ms);
+  }
   void WriteReading(JsonWriter& w, const NodeReading& r) const;
   uint32_t NextToken();
 
@@ -228,12 +230,7 @@ class SensorNode {
   size_t version_size_ = 0;
 
   // Time: 64-bit uptime accumulated from the wrapping 32-bit inputs.
-  bool booted_ = false;
-  uint32_t last_now_ms_ = 0;
-  uint64_t uptime_ms_ = 0;
-  bool wall_known_ = false;
-  int64_t wall_unix_at_sync_ = 0;
-  uint64_t wall_uptime_at_sync_ = 0;
+  DeviceClock clock_;
 
   // Settings.
   uint32_t interval_s_ = 30;
