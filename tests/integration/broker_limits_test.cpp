@@ -14,37 +14,22 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string LimitsVarint(std::size_t n) {
-  std::string out;
-  do {
-    auto b = static_cast<unsigned char>(n & 0x7F);
-    n >>= 7;
-    if (n != 0) b |= 0x80;
-    out.push_back(static_cast<char>(b));
-  } while (n != 0);
-  return out;
-}
-
-std::string LimitsStr(const std::string& s) {
-  return std::string{static_cast<char>(s.size() >> 8), static_cast<char>(s.size() & 0xFF)} + s;
-}
-
 // CONNECT 5.0, clean start, the given keep alive.
 std::string Connect5(const std::string& id, int keep_alive_s) {
   std::string body =
-      LimitsStr("MQTT") + "\x05\x02" +
+      Str("MQTT") + "\x05\x02" +
       std::string{static_cast<char>(keep_alive_s >> 8), static_cast<char>(keep_alive_s & 0xFF)} +
-      std::string(1, '\0') + LimitsStr(id);
-  return "\x10" + LimitsVarint(body.size()) + body;
+      std::string(1, '\0') + Str(id);
+  return "\x10" + Varint(body.size()) + body;
 }
 
 // PUBLISH 5.0 QoS 1.
 std::string Publish5Qos1(const std::string& topic, int packet_id) {
   std::string body =
-      LimitsStr(topic) +
+      Str(topic) +
       std::string{static_cast<char>(packet_id >> 8), static_cast<char>(packet_id & 0xFF)} +
       std::string(1, '\0') + "payload";
-  return "\x32" + LimitsVarint(body.size()) + body;
+  return "\x32" + Varint(body.size()) + body;
 }
 
 std::string ReadOne(RawClient& c) {

@@ -76,6 +76,32 @@ class RawClient {
   int fd_ = -1;
 };
 
+// ---- raw MQTT bytes (the robustness tests write packets by hand) ----
+
+// The variable byte integer of a remaining length.
+inline std::string Varint(std::size_t n) {
+  std::string out;
+  do {
+    auto b = static_cast<unsigned char>(n & 0x7F);
+    n >>= 7;
+    if (n != 0) b |= 0x80;
+    out.push_back(static_cast<char>(b));
+  } while (n != 0);
+  return out;
+}
+// A big-endian 16-bit integer.
+inline std::string U16(int n) {
+  return std::string{static_cast<char>(n >> 8), static_cast<char>(n & 0xFF)};
+}
+// A length-prefixed UTF-8 string.
+inline std::string Str(const std::string& s) {
+  return U16(static_cast<int>(s.size())) + s;
+}
+// A whole packet: the first byte, the remaining length, the body.
+inline std::string Packet(unsigned char first, const std::string& body) {
+  return std::string(1, static_cast<char>(first)) + Varint(body.size()) + body;
+}
+
 // Polls `predicate` every 10 ms until it holds or `timeout` passes.
 template <typename F>
 bool Eventually(F&& predicate,

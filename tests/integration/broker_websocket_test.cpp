@@ -18,29 +18,6 @@ using namespace std::chrono_literals;
 
 // ---- MQTT packets ---------------------------------------------------------------------
 
-std::string Varint(std::size_t n) {
-  std::string out;
-  do {
-    auto b = static_cast<unsigned char>(n & 0x7F);
-    n >>= 7;
-    if (n != 0) b |= 0x80;
-    out.push_back(static_cast<char>(b));
-  } while (n != 0);
-  return out;
-}
-
-std::string Str(const std::string& s) {
-  return std::string{static_cast<char>(s.size() >> 8), static_cast<char>(s.size() & 0xFF)} + s;
-}
-
-std::string U16(int n) {
-  return std::string{static_cast<char>(n >> 8), static_cast<char>(n & 0xFF)};
-}
-
-std::string Packet(unsigned char first, const std::string& body) {
-  return std::string(1, static_cast<char>(first)) + Varint(body.size()) + body;
-}
-
 std::string Props(bool v5) {
   return v5 ? std::string(1, '\0') : std::string();
 }
