@@ -178,10 +178,10 @@ export function SecretOnceDialog({
   );
 }
 
-/** The secret in a read-only field; copying must work without selecting by hand. */
+/** The secret in a read-only field, wrapped to its width; copying must work without selecting by hand. */
 function SecretBox({ label, secret, hint, testId }: { label: string; secret: string; hint: string; testId: string }) {
   const [copied, setCopied] = useState<'idle' | 'ok' | 'failed'>('idle');
-  const inputRef = useRef<HTMLInputElement>(null);
+  const inputRef = useRef<HTMLTextAreaElement>(null);
   const id = useId();
   const copy = useCallback(async () => {
     try {
@@ -196,7 +196,8 @@ function SecretBox({ label, secret, hint, testId }: { label: string; secret: str
     <div class="secret">
       <label for={`s${id}`}>{label}</label>
       <div class="secret-row">
-        <input id={`s${id}`} ref={inputRef} class="mono" readOnly value={secret} data-testid={testId} />
+        {/* A textarea, so that a long secret wraps and stays readable at every width. */}
+        <textarea id={`s${id}`} ref={inputRef} class="mono" readOnly rows={2} spellcheck={false} value={secret} data-testid={testId} />
         <button type="button" class="btn" onClick={copy}>
           Copy
         </button>

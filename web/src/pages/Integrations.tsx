@@ -78,6 +78,7 @@ export function IntegrationsSection({ workshopId }: { workshopId: number }) {
                       type="button"
                       class="btn btn-small"
                       disabled={busy}
+                      aria-label={`${i.enabled ? 'Disable' : 'Enable'} ${i.name}`}
                       onClick={() => run(async () => { await api.updateIntegration(i.id, { enabled: !i.enabled }); list.reload(); })}
                     >
                       {i.enabled ? 'Disable' : 'Enable'}
@@ -86,7 +87,7 @@ export function IntegrationsSection({ workshopId }: { workshopId: number }) {
                       type="button"
                       class="btn btn-small"
                       disabled={busy}
-                      aria-label={`Rotate the secret of ${i.name}`}
+                      aria-label={`Rotate secret of ${i.name}`}
                       onClick={() =>
                         run(async () => {
                           const res = await api.rotateIntegrationSecret(i.id);
