@@ -1,12 +1,13 @@
 // Starts a real `sitewatch serve` (port 0, temporary data dir) serving web/dist, seeds it
 // through the REST API, and drives Debian's chromium through playwright-core.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 
 export const WEB = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,28 +16,33 @@ export const DIST = join(WEB, 'dist');
 export const SHOTS = join(REPO, 'build', 'screenshots');
 export const ADMIN_PASSWORD = 'Harness-Admin-Pw-42';
 const BINARY = process.env.SITEWATCH_BIN ?? join(REPO, 'build', 'bin', 'sitewatch');
+const run = promisify(execFile);
 
-export async function startServer() {
+/**
+ * Starts the server. With `{ demo: true }`, `sitewatch demo` seeds the data dir first (the demo
+ * workshop, its devices and its logins, as `make run` does): `demo` holds the owner's and the
+ * staff user's logins from its output, and `demoDevices` the devices' uids, secrets and kinds.
+ */
+export async function startServer({ demo = false } = {}) {
   if (!existsSync(join(DIST, 'index.html'))) throw new Error('web/dist is not built; run `npm run build` first');
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing; build the server first`);
   const dir = mkdtempSync(join(tmpdir(), 'sw-web-'));
   const data = join(dir, 'data');
   const ready = join(dir, 'ready.json');
   const log = [];
+  const env = {
+    PATH: '/usr/bin:/bin',
+    HOME: dir,
+    SITEWATCH_INIT_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    SITEWATCH_AUTH_ARGON2_MEMLIMIT_KIB: '8192',
+    SITEWATCH_AUTH_ARGON2_OPSLIMIT: '1',
+    SITEWATCH_AUTH_LOGIN_RATE_PER_MINUTE: '100000',
+  };
+  const seeded = demo ? await seedDemo(data, join(dir, 'demo-devices.txt'), env) : null;
   const child = spawn(
     BINARY,
     ['serve', '--data-dir', data, '--http-address', '127.0.0.1', '--http-port', '0', '--mqtt-port', '0', '--ready-file', ready, '--http-web-root', DIST],
-    {
-      env: {
-        PATH: '/usr/bin:/bin',
-        HOME: dir,
-        SITEWATCH_INIT_ADMIN_PASSWORD: ADMIN_PASSWORD,
-        SITEWATCH_AUTH_ARGON2_MEMLIMIT_KIB: '8192',
-        SITEWATCH_AUTH_ARGON2_OPSLIMIT: '1',
-        SITEWATCH_AUTH_LOGIN_RATE_PER_MINUTE: '100000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout.on('data', (d) => log.push(String(d)));
   child.stderr.on('data', (d) => log.push(String(d)));
@@ -66,6 +72,8 @@ export async function startServer() {
     base,
     mqttPort,
     log,
+    demo: seeded?.logins ?? null,
+    demoDevices: seeded?.devices ?? null,
     async stop() {
       if (exited === null) {
         child.kill('SIGTERM');
@@ -75,6 +83,22 @@ export async function startServer() {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** `sitewatch demo` on an empty data dir; its logins from what it prints ("owner  demo-owner / pw"). */
+async function seedDemo(data, devicesFile, env) {
+  const { stdout } = await run(BINARY, ['demo', '--data-dir', data, '--devices-file', devicesFile], { env, timeout: 30000 });
+  const logins = {};
+  for (const m of stdout.matchAll(/^(owner|staff)\s+(\S+) \/ (\S+)$/gm)) logins[m[1]] = { username: m[2], password: m[3] };
+  assert.ok(logins.owner && logins.staff, `sitewatch demo printed no owner and staff logins:\n${stdout}`);
+  const devices = readFileSync(devicesFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [uid, secret, kind] = line.split(' ');
+      return { uid, secret, kind };
+    });
+  return { logins, devices };
 }
 
 /** A tiny REST client for seeding. */

@@ -1,5 +1,5 @@
 import type { ComponentChildren, JSX } from 'preact';
-import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useState } from 'preact/hooks';
 import { describeError } from '../api/errors';
 import { formatAgo, formatDateTime, type Tone } from '../format';
 import { navigate } from '../state/router';
@@ -155,97 +155,6 @@ export function SelectField<T extends string>({
           {error}
         </p>
       )}
-    </div>
-  );
-}
-
-/** A modal on the native <dialog>: focus is trapped and Escape closes it. */
-export function Dialog({
-  title,
-  open,
-  onClose,
-  children,
-}: {
-  title: string;
-  open: boolean;
-  onClose: () => void;
-  children: ComponentChildren;
-}) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) d.showModal();
-    if (!open && d.open) d.close();
-  }, [open]);
-  return (
-    <dialog
-      ref={ref}
-      class="dialog"
-      aria-labelledby={`d${titleId}`}
-      // Escape arrives as `cancel`; the `close` event is not used because it also fires, later,
-      // when this component closes the dialog itself (it would undo the next dialog's opening).
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-    >
-      {open && (
-        <div class="dialog-inner">
-          <header class="dialog-head">
-            <h2 id={`d${titleId}`}>{title}</h2>
-            <button type="button" class="btn btn-ghost btn-icon" aria-label="Close" onClick={onClose}>
-              ×
-            </button>
-          </header>
-          {children}
-        </div>
-      )}
-    </dialog>
-  );
-}
-
-/** The secret is shown once; copying must work without selecting by hand. */
-export function SecretBox({
-  label,
-  secret,
-  hint = 'It is shown only now. Hand it over in person; it must be changed at first sign-in.',
-  testId = 'temporary-password',
-}: {
-  label: string;
-  secret: string;
-  hint?: string;
-  testId?: string;
-}) {
-  const [copied, setCopied] = useState<'idle' | 'ok' | 'failed'>('idle');
-  const inputRef = useRef<HTMLInputElement>(null);
-  const id = useId();
-  const copy = useCallback(async () => {
-    try {
-      await navigator.clipboard.writeText(secret);
-      setCopied('ok');
-    } catch {
-      inputRef.current?.select();
-      setCopied('failed');
-    }
-  }, [secret]);
-  return (
-    <div class="secret">
-      <label for={`s${id}`}>{label}</label>
-      <div class="secret-row">
-        <input id={`s${id}`} ref={inputRef} class="mono" readOnly value={secret} data-testid={testId} />
-        <button type="button" class="btn" onClick={copy}>
-          Copy
-        </button>
-      </div>
-      <p class="field-hint" aria-live="polite">
-        {copied === 'ok'
-          ? 'Copied to the clipboard.'
-          : copied === 'failed'
-            ? 'Copying is blocked here; the text is selected, press Ctrl+C.'
-            : hint}
-      </p>
     </div>
   );
 }

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { describeError } from '../api/errors';
 import type { ApproveDeviceBody, Device, Pit, ProvisioningKey } from '../api/types';
-import { Alert, Badge, Dialog, ErrorState, Loading, SecretBox, SelectField, TextField, useAsync } from '../components/ui';
+import { ConfirmDialog, Dialog, SecretOnceDialog } from '../components/Dialog';
+import { Alert, Badge, ErrorState, Loading, SelectField, TextField, useAsync } from '../components/ui';
 import { kindLabel, splitError } from '../devices';
 import { formatDateTime, formatRelative } from '../format';
 import { api } from '../services';
@@ -38,8 +39,6 @@ export function DeviceApprovals({
   const list = useAsync(() => api.devices(workshopId, { status: 'pending', page_size: 100 }).then((r) => r.data), [workshopId]);
   const [open, setOpen] = useState<Open>({ kind: 'none' });
   const [flash, setFlash] = useState<{ tone: 'good' | 'warning'; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [actionError, setActionError] = useState<string | null>(null);
   const reload = list.reload;
 
   useEffect(() => {
@@ -62,21 +61,7 @@ export function DeviceApprovals({
   const waiting = list.data ?? [];
   if (!manage && waiting.length === 0) return null;
 
-  const close = () => {
-    setOpen({ kind: 'none' });
-    setActionError(null);
-  };
-  async function run(fn: () => Promise<void>) {
-    setBusy(true);
-    setActionError(null);
-    try {
-      await fn();
-    } catch (e) {
-      setActionError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const close = () => setOpen({ kind: 'none' });
 
   return (
     <section class="panel approvals" id="pending-devices" aria-labelledby="pending-title" data-testid="pending-devices">
@@ -172,43 +157,41 @@ export function DeviceApprovals({
             )}
           </Dialog>
 
-          <Dialog title="Reject device" open={open.kind === 'reject'} onClose={close}>
-            {open.kind === 'reject' && (
-              <div class="dialog-body">
+          <ConfirmDialog
+            title="Reject device"
+            subject={open.kind === 'reject' ? open.device : null}
+            onClose={close}
+            confirmLabel="Reject device"
+            busyLabel="Rejecting…"
+            onConfirm={async ({ uid }) => {
+              await api.rejectDevice(uid);
+              setOpen({ kind: 'none' });
+              setFlash({ tone: 'good', text: `${uid} was rejected.` });
+              reload();
+              document.getElementById('pending-title')?.focus();
+            }}
+          >
+            {(device) => (
+              <>
                 <p>
-                  <strong class="mono">{open.device.uid}</strong> is removed from the waiting list and the device is told that it was rejected.
+                  <strong class="mono">{device.uid}</strong> is removed from the waiting list and the device is told that it was rejected.
                 </p>
                 <p>It can announce itself again for as long as the provisioning key it used is valid; rotate the key to stop that.</p>
-                {actionError && <Alert tone="critical">{actionError}</Alert>}
-                <div class="dialog-actions">
-                  <button type="button" class="btn" onClick={close}>
-                    Cancel
-                  </button>
-                  <button
-                    type="button"
-                    class="btn btn-danger"
-                    disabled={busy}
-                    onClick={() =>
-                      run(async () => {
-                        const uid = open.device.uid;
-                        await api.rejectDevice(uid);
-                        setOpen({ kind: 'none' });
-                        setFlash({ tone: 'good', text: `${uid} was rejected.` });
-                        reload();
-                        document.getElementById('pending-title')?.focus();
-                      })
-                    }
-                  >
-                    {busy ? 'Rejecting…' : 'Reject device'}
-                  </button>
-                </div>
-              </div>
+              </>
             )}
-          </Dialog>
+          </ConfirmDialog>
 
-          <Dialog title="Provisioning key" open={open.kind === 'key'} onClose={close}>
-            {open.kind === 'key' && (
-              <div class="dialog-body">
+          <ConfirmDialog
+            title="Provisioning key"
+            subject={open.kind === 'key' ? workshopId : null}
+            onClose={close}
+            confirmLabel="Create new key"
+            busyLabel="Creating…"
+            tone="primary"
+            onConfirm={async (id) => setOpen({ kind: 'key-shown', key: await api.rotateProvisioningKey(id) })}
+          >
+            {() => (
+              <>
                 <p>
                   A new device provisions itself by connecting to the MQTT broker with the workshop's provisioning key and its own uid as client id. It then waits
                   here until it is approved.
@@ -217,47 +200,32 @@ export function DeviceApprovals({
                   Creating a key replaces the previous one: devices already connected with it stay connected, new connections need the new key. The key is shown
                   once; only its hash is stored.
                 </p>
-                {actionError && <Alert tone="critical">{actionError}</Alert>}
-                <div class="dialog-actions">
-                  <button type="button" class="btn" onClick={close}>
-                    Cancel
-                  </button>
-                  <button
-                    type="button"
-                    class="btn btn-primary"
-                    disabled={busy}
-                    onClick={() =>
-                      run(async () => {
-                        const key = await api.rotateProvisioningKey(workshopId);
-                        setOpen({ kind: 'key-shown', key });
-                      })
-                    }
-                  >
-                    {busy ? 'Creating…' : 'Create new key'}
-                  </button>
-                </div>
-              </div>
+              </>
             )}
-          </Dialog>
+          </ConfirmDialog>
 
-          <Dialog title="New provisioning key" open={open.kind === 'key-shown'} onClose={close}>
-            {open.kind === 'key-shown' && (
-              <div class="dialog-body">
-                <Alert tone="warning">It will not be shown again. Enter it in the provisioning tool now; if it is lost, create a new one.</Alert>
-                <p>
-                  MQTT username: <strong class="mono" data-testid="provisioning-username">{open.key.mqtt_username}</strong>
-                  <br />
-                  <span class="muted small">Created {formatDateTime(open.key.rotated_at, tz)}</span>
-                </p>
-                <SecretBox label="Provisioning key (MQTT password)" secret={open.key.key} testId="provisioning-key" hint="Only a hash is stored on the server." />
-                <div class="dialog-actions">
-                  <button type="button" class="btn btn-primary" onClick={close}>
-                    Done
-                  </button>
-                </div>
-              </div>
-            )}
-          </Dialog>
+          <SecretOnceDialog
+            shown={
+              open.kind === 'key-shown'
+                ? {
+                    title: 'New provisioning key',
+                    secret: open.key.key,
+                    facts: (
+                      <>
+                        MQTT username: <strong class="mono" data-testid="provisioning-username">{open.key.mqtt_username}</strong>
+                        <br />
+                        <span class="muted small">Created {formatDateTime(open.key.rotated_at, tz)}</span>
+                      </>
+                    ),
+                  }
+                : null
+            }
+            onClose={close}
+            label="Provisioning key (MQTT password)"
+            testId="provisioning-key"
+            hint="Only a hash is stored on the server."
+            warning="It will not be shown again. Enter it in the provisioning tool now; if it is lost, create a new one."
+          />
         </>
       )}
     </section>

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { describeError } from '../api/errors';
 import type { Device, DeviceKind, DeviceStatus, DeviceWithSecret, Pit, UpdateDeviceBody, User, Workshop } from '../api/types';
-import { Alert, Badge, Dialog, EmptyState, ErrorState, Link, Loading, PageHeader, SecretBox, SelectField, TextField, useAsync } from '../components/ui';
+import { ConfirmDialog, Dialog, SecretOnceDialog, type ShownSecret } from '../components/Dialog';
+import { Alert, Badge, EmptyState, ErrorState, Link, Loading, PageHeader, SelectField, TextField, useAsync } from '../components/ui';
 import {
   DEVICE_KINDS,
   DEVICE_STATUSES,
@@ -30,7 +31,22 @@ type Pending =
   | { kind: 'edit'; device: Device }
   | { kind: 'rotate'; device: Device }
   | { kind: 'retire'; device: Device }
-  | { kind: 'secret'; title: string; result: DeviceWithSecret };
+  | { kind: 'secret'; shown: ShownSecret };
+
+/** The dialog's contents for a registered device or a rotated secret. */
+function shownSecret(title: string, { device, secret }: DeviceWithSecret): ShownSecret {
+  return {
+    title,
+    secret,
+    facts: (
+      <>
+        Device uid: <strong class="mono">{device.uid}</strong>
+        <br />
+        Licence: <span class="mono">{device.licence.key}</span>
+      </>
+    ),
+  };
+}
 
 export function DevicesPage({ me }: { me: User }) {
   const workshops = useAsync<Map<number, Workshop>>(() => workshopMap(), []);
@@ -79,29 +95,12 @@ function WorkshopDevices({ me, workshopId, workshop, picker }: { me: User; works
   const pits = useAsync<Pit[]>(() => api.pits(workshopId), [workshopId]);
   const pitName = (id: number | null | undefined) => (id == null ? null : pits.data?.find((p) => p.id === id)?.name ?? `Pit #${id}`);
   const [pending, setPending] = useState<Pending>({ kind: 'none' });
-  const [busy, setBusy] = useState(false);
-  const [actionError, setActionError] = useState<string | null>(null);
   const [flash, setFlash] = useState<string | null>(null);
   const total = list.data?.meta?.total ?? list.data?.data.length ?? 0;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const filtered = kind !== '' || status !== '';
 
-  const close = () => {
-    setPending({ kind: 'none' });
-    setActionError(null);
-  };
-
-  async function run(fn: () => Promise<void>) {
-    setBusy(true);
-    setActionError(null);
-    try {
-      await fn();
-    } catch (e) {
-      setActionError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const close = () => setPending({ kind: 'none' });
 
   const devices = list.data?.data ?? [];
 
@@ -268,7 +267,7 @@ function WorkshopDevices({ me, workshopId, workshop, picker }: { me: User; works
               onDone={(res) => {
                 list.reload();
                 setFlash(null);
-                setPending({ kind: 'secret', title: `${res.device.uid} is registered`, result: res });
+                setPending({ kind: 'secret', shown: shownSecret(`${res.device.uid} is registered`, res) });
               }}
             />
           </Dialog>
@@ -288,95 +287,61 @@ function WorkshopDevices({ me, workshopId, workshop, picker }: { me: User; works
             )}
           </Dialog>
 
-          <Dialog title="Rotate secret" open={pending.kind === 'rotate'} onClose={close}>
-            {pending.kind === 'rotate' && (
-              <div class="dialog-body">
-                <p>
-                  <strong class="mono">{pending.device.uid}</strong> gets a new secret. The current secret stops working at once: the device cannot connect until
-                  the new one is entered in its configuration.
-                </p>
-                {actionError && <Alert tone="critical">{actionError}</Alert>}
-                <div class="dialog-actions">
-                  <button type="button" class="btn" onClick={close}>
-                    Cancel
-                  </button>
-                  <button
-                    type="button"
-                    class="btn btn-primary"
-                    disabled={busy}
-                    onClick={() =>
-                      run(async () => {
-                        const res = await api.rotateDeviceSecret(pending.device.uid);
-                        list.reload();
-                        setFlash(null);
-                        setPending({ kind: 'secret', title: `New secret for ${res.device.uid}`, result: res });
-                      })
-                    }
-                  >
-                    {busy ? 'Rotating…' : 'Rotate secret'}
-                  </button>
-                </div>
-              </div>
+          <ConfirmDialog
+            title="Rotate secret"
+            subject={pending.kind === 'rotate' ? pending.device : null}
+            onClose={close}
+            confirmLabel="Rotate secret"
+            busyLabel="Rotating…"
+            tone="primary"
+            onConfirm={async (device) => {
+              const res = await api.rotateDeviceSecret(device.uid);
+              list.reload();
+              setFlash(null);
+              setPending({ kind: 'secret', shown: shownSecret(`New secret for ${res.device.uid}`, res) });
+            }}
+          >
+            {(device) => (
+              <p>
+                <strong class="mono">{device.uid}</strong> gets a new secret. The current secret stops working at once: the device cannot connect until the new one
+                is entered in its configuration.
+              </p>
             )}
-          </Dialog>
+          </ConfirmDialog>
 
-          <Dialog title="Retire device" open={pending.kind === 'retire'} onClose={close}>
-            {pending.kind === 'retire' && (
-              <div class="dialog-body">
+          <ConfirmDialog
+            title="Retire device"
+            subject={pending.kind === 'retire' ? pending.device : null}
+            onClose={close}
+            confirmLabel="Retire device"
+            busyLabel="Retiring…"
+            onConfirm={async (device) => {
+              await api.retireDevice(device.uid);
+              list.reload();
+              setFlash(`${device.uid} was retired.`);
+              setPending({ kind: 'none' });
+              // The row (and the button that opened this) is gone; keep focus on the page.
+              document.getElementById('main')?.focus();
+            }}
+          >
+            {(device) => (
+              <>
                 <p>
-                  <strong class="mono">{pending.device.uid}</strong> is removed from the list and can no longer connect.
+                  <strong class="mono">{device.uid}</strong> is removed from the list and can no longer connect.
                 </p>
                 <p>Its readings and audit history are kept, and its uid stays reserved: it cannot be registered again, for this or any other device.</p>
-                {actionError && <Alert tone="critical">{actionError}</Alert>}
-                <div class="dialog-actions">
-                  <button type="button" class="btn" onClick={close}>
-                    Cancel
-                  </button>
-                  <button
-                    type="button"
-                    class="btn btn-danger"
-                    disabled={busy}
-                    onClick={() =>
-                      run(async () => {
-                        await api.retireDevice(pending.device.uid);
-                        list.reload();
-                        setFlash(`${pending.device.uid} was retired.`);
-                        setPending({ kind: 'none' });
-                        // The row (and the button that opened this) is gone; keep focus on the page.
-                        document.getElementById('main')?.focus();
-                      })
-                    }
-                  >
-                    {busy ? 'Retiring…' : 'Retire device'}
-                  </button>
-                </div>
-              </div>
+              </>
             )}
-          </Dialog>
+          </ConfirmDialog>
 
-          <Dialog title={pending.kind === 'secret' ? pending.title : ''} open={pending.kind === 'secret'} onClose={close}>
-            {pending.kind === 'secret' && (
-              <div class="dialog-body">
-                <p>
-                  Device uid: <strong class="mono">{pending.result.device.uid}</strong>
-                  <br />
-                  Licence: <span class="mono">{pending.result.device.licence.key}</span>
-                </p>
-                <Alert tone="warning">It will not be shown again. Enter it in the device's configuration now; if it is lost, rotate the secret.</Alert>
-                <SecretBox
-                  label="Device secret"
-                  secret={pending.result.secret}
-                  testId="device-secret"
-                  hint="Only a hash is stored on the server, so nobody can look it up later."
-                />
-                <div class="dialog-actions">
-                  <button type="button" class="btn btn-primary" onClick={close}>
-                    Done
-                  </button>
-                </div>
-              </div>
-            )}
-          </Dialog>
+          <SecretOnceDialog
+            shown={pending.kind === 'secret' ? pending.shown : null}
+            onClose={close}
+            label="Device secret"
+            testId="device-secret"
+            hint="Only a hash is stored on the server, so nobody can look it up later."
+            warning="It will not be shown again. Enter it in the device's configuration now; if it is lost, rotate the secret."
+          />
         </>
       )}
     </>

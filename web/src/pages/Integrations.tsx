@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
-import { describeError } from '../api/errors';
-import type { Integration, IntegrationWithSecret } from '../api/types';
-import { Alert, Badge, Dialog, EmptyState, ErrorState, Loading, SecretBox, SelectField, TextField, useAsync } from '../components/ui';
+import type { Integration } from '../api/types';
+import { ConfirmDialog, Dialog, SecretOnceDialog, useAction, type ShownSecret } from '../components/Dialog';
+import { Alert, Badge, EmptyState, ErrorState, Loading, SelectField, TextField, useAsync } from '../components/ui';
 import { formatRelative } from '../format';
 import { accessLabel, integrationNameError, integrationTopics, type IntegrationAccess } from '../integrations';
 import { api } from '../services';
@@ -10,32 +10,33 @@ type Pending =
   | { kind: 'none' }
   | { kind: 'create' }
   | { kind: 'delete'; integration: Integration }
-  | { kind: 'secret'; title: string; result: IntegrationWithSecret };
+  | { kind: 'secret'; shown: ShownSecret };
+
+/** The dialog's contents for a created or rotated integration. */
+function shownSecret(title: string, integration: Integration, secret: string): ShownSecret {
+  return {
+    title,
+    secret,
+    facts: (
+      <>
+        MQTT username: <strong class="mono">{integration.username}</strong>
+      </>
+    ),
+  };
+}
 
 /** MQTT integration accounts of one workshop (Home Assistant, Node-RED, mosquitto_sub). */
 export function IntegrationsSection({ workshopId }: { workshopId: number }) {
   const list = useAsync(() => api.integrations(workshopId), [workshopId]);
   const [pending, setPending] = useState<Pending>({ kind: 'none' });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run, clearError } = useAction();
   const [name, setName] = useState('');
   const [access, setAccess] = useState<IntegrationAccess>('read');
   const [invalid, setInvalid] = useState<string | undefined>();
   const close = () => {
     setPending({ kind: 'none' });
-    setError(null);
+    clearError();
   };
-  async function run(fn: () => Promise<void>) {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
-  }
 
   return (
     <section class="panel" aria-labelledby="integrations-title">
@@ -77,6 +78,7 @@ export function IntegrationsSection({ workshopId }: { workshopId: number }) {
                       type="button"
                       class="btn btn-small"
                       disabled={busy}
+                      aria-label={`${i.enabled ? 'Disable' : 'Enable'} ${i.name}`}
                       onClick={() => run(async () => { await api.updateIntegration(i.id, { enabled: !i.enabled }); list.reload(); })}
                     >
                       {i.enabled ? 'Disable' : 'Enable'}
@@ -85,12 +87,12 @@ export function IntegrationsSection({ workshopId }: { workshopId: number }) {
                       type="button"
                       class="btn btn-small"
                       disabled={busy}
-                      aria-label={`Rotate the secret of ${i.name}`}
+                      aria-label={`Rotate secret of ${i.name}`}
                       onClick={() =>
                         run(async () => {
                           const res = await api.rotateIntegrationSecret(i.id);
                           list.reload();
-                          setPending({ kind: 'secret', title: `New secret for ${res.integration.name}`, result: res });
+                          setPending({ kind: 'secret', shown: shownSecret(`New secret for ${res.integration.name}`, res.integration, res.secret) });
                         })
                       }
                     >
@@ -120,7 +122,7 @@ export function IntegrationsSection({ workshopId }: { workshopId: number }) {
               const created = await api.createIntegration(workshopId, { name: name.trim(), access });
               list.reload();
               setName('');
-              setPending({ kind: 'secret', title: `${created.integration.name} was created`, result: created });
+              setPending({ kind: 'secret', shown: shownSecret(`${created.integration.name} was created`, created.integration, created.secret) });
             });
           }}
         >
@@ -140,47 +142,32 @@ export function IntegrationsSection({ workshopId }: { workshopId: number }) {
         </form>
       </Dialog>
 
-      <Dialog title="Delete integration" open={pending.kind === 'delete'} onClose={close}>
-        {pending.kind === 'delete' && (
-          <div class="dialog-body">
-            <p>
-              <strong>{pending.integration.name}</strong> is disconnected now and can no longer log in.
-            </p>
-            {error && <Alert tone="critical">{error}</Alert>}
-            <div class="dialog-actions">
-              <button type="button" class="btn" onClick={close}>Cancel</button>
-              <button
-                type="button"
-                class="btn btn-danger"
-                disabled={busy}
-                onClick={() =>
-                  run(async () => {
-                    await api.deleteIntegration(pending.integration.id);
-                    list.reload();
-                    setPending({ kind: 'none' });
-                  })
-                }
-              >
-                Delete
-              </button>
-            </div>
-          </div>
+      <ConfirmDialog
+        title="Delete integration"
+        subject={pending.kind === 'delete' ? pending.integration : null}
+        onClose={close}
+        confirmLabel="Delete"
+        busyLabel="Deleting…"
+        onConfirm={async (integration) => {
+          await api.deleteIntegration(integration.id);
+          list.reload();
+          setPending({ kind: 'none' });
+        }}
+      >
+        {(integration) => (
+          <p>
+            <strong>{integration.name}</strong> is disconnected now and can no longer log in.
+          </p>
         )}
-      </Dialog>
+      </ConfirmDialog>
 
-      <Dialog title={pending.kind === 'secret' ? pending.title : ''} open={pending.kind === 'secret'} onClose={close}>
-        {pending.kind === 'secret' && (
-          <div class="dialog-body">
-            <p>
-              MQTT username: <strong class="mono">{pending.result.integration.username}</strong>
-            </p>
-            <SecretBox label="MQTT password" secret={pending.result.secret} testId="integration-secret" hint="It is shown only now. Paste it into the integration's MQTT settings." />
-            <div class="dialog-actions">
-              <button type="button" class="btn btn-primary" onClick={close}>Done</button>
-            </div>
-          </div>
-        )}
-      </Dialog>
+      <SecretOnceDialog
+        shown={pending.kind === 'secret' ? pending.shown : null}
+        onClose={close}
+        label="MQTT password"
+        testId="integration-secret"
+        hint="It is shown only now. Paste it into the integration's MQTT settings."
+      />
     </section>
   );
 }

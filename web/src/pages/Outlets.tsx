@@ -3,7 +3,8 @@ import { ApiError, describeError, SESSION_ENDED } from '../api/errors';
 import type { CutResult, Device, OutletState, User, Workshop } from '../api/types';
 import { BreakerBar } from '../components/PowerStrip';
 import { DeviceChart } from '../components/DeviceChart';
-import { Ago, Alert, Badge, Dialog, EmptyState, ErrorState, Loading, PageHeader, useNow } from '../components/ui';
+import { ConfirmDialog } from '../components/Dialog';
+import { Ago, Alert, Badge, EmptyState, ErrorState, Loading, PageHeader, useNow } from '../components/ui';
 import { connectivity } from '../devices';
 import { plural, safeTimeZone } from '../format';
 import {
@@ -37,6 +38,9 @@ const quiet = (e: unknown) => e instanceof ApiError && e.code === SESSION_ENDED;
 const outletKey = () => `ui-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 
 /** The workshop's outlets by gateway: sockets with their reported and commanded state, toggles, cut-off. */
+/** What a cut asks about: the whole workshop, or the outlets behind one gateway. */
+type CutTarget = { target: 'workshop' } | { target: 'gateway'; uid: string; name: string };
+
 export function OutletsPage({ me }: { me: User }) {
   const workshopId = me.workshop_id ?? null;
   if (workshopId === null) {
@@ -51,9 +55,8 @@ function Outlets({ workshopId }: { workshopId: number }) {
   const [error, setError] = useState<unknown>(null);
   const [tracked, setTracked] = useState<TrackedMap>(() => new Map());
   const [sendErrors, setSendErrors] = useState<Record<string, string>>({});
-  const [confirm, setConfirm] = useState<{ target: 'workshop' } | { target: 'gateway'; uid: string; name: string } | null>(null);
+  const [confirm, setConfirm] = useState<CutTarget | null>(null);
   const [cutNote, setCutNote] = useState<{ tone: 'good' | 'warning' | 'critical'; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
   const [chartRefresh, setChartRefresh] = useState(0);
   const mounted = useRef(true);
   const seq = useRef(0);
@@ -196,12 +199,11 @@ function Outlets({ workshopId }: { workshopId: number }) {
     }
   }
 
-  async function cut() {
-    if (!confirm) return;
-    setBusy(true);
+  /** Cuts and closes the confirmation; the outcome (or the error) goes to the note above the panels. */
+  async function cut(target: CutTarget) {
     setCutNote(null);
     try {
-      const r: CutResult = confirm.target === 'workshop' ? await api.cutWorkshop(workshopId, { idempotency_key: outletKey() }) : await api.cutDevice(confirm.uid, { idempotency_key: outletKey() });
+      const r: CutResult = target.target === 'workshop' ? await api.cutWorkshop(workshopId, { idempotency_key: outletKey() }) : await api.cutDevice(target.uid, { idempotency_key: outletKey() });
       for (const item of r.results) {
         if (item.command_id && item.state) {
           onCommand({ id: item.command_id, device: item.device_uid, name: 'cut', params: { sockets: 'all' }, state: item.state, detail: '', expiresAt: null, measuredMa: null, verified: null });
@@ -219,8 +221,6 @@ function Outlets({ workshopId }: { workshopId: number }) {
     } catch (e) {
       if (!quiet(e)) setCutNote({ tone: 'critical', text: `Could not cut: ${describeError(e)}` });
       setConfirm(null);
-    } finally {
-      if (mounted.current) setBusy(false);
     }
   }
 
@@ -278,19 +278,22 @@ function Outlets({ workshopId }: { workshopId: number }) {
           onCut={() => setConfirm({ target: 'gateway', uid: g.gateway.uid, name: g.gateway.name || g.gateway.uid })}
         />
       ))}
-      <Dialog title={confirm?.target === 'gateway' ? `Cut every outlet of ${confirm.name}?` : 'Cut every outlet of the workshop?'} open={confirm !== null} onClose={() => !busy && setConfirm(null)}>
-        <p>
-          Both sockets of {confirm?.target === 'gateway' ? 'each outlet behind this gateway' : 'every outlet in the workshop'} are switched off. Tools and machines on them stop at once.
-        </p>
-        <div class="dialog-actions">
-          <button type="button" class="btn" onClick={() => setConfirm(null)} disabled={busy}>
-            Keep power on
-          </button>
-          <button type="button" class="btn btn-danger" onClick={() => void cut()} disabled={busy}>
-            {busy ? 'Cutting…' : 'Cut power'}
-          </button>
-        </div>
-      </Dialog>
+      <ConfirmDialog
+        title={confirm?.target === 'gateway' ? `Cut every outlet of ${confirm.name}?` : 'Cut every outlet of the workshop?'}
+        subject={confirm}
+        onClose={() => setConfirm(null)}
+        confirmLabel="Cut power"
+        busyLabel="Cutting…"
+        cancelLabel="Keep power on"
+        onConfirm={cut}
+      >
+        {(target) => (
+          <p>
+            Both sockets of {target.target === 'gateway' ? 'each outlet behind this gateway' : 'every outlet in the workshop'} are switched off. Tools and machines on them
+            stop at once.
+          </p>
+        )}
+      </ConfirmDialog>
     </>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
-import { describeError } from '../api/errors';
-import type { CreatedUser, Role, User, Workshop } from '../api/types';
-import { Alert, Badge, Dialog, EmptyState, ErrorState, Loading, PageHeader, SecretBox, SelectField, TextField, useAsync } from '../components/ui';
+import type { Role, User, Workshop } from '../api/types';
+import { ConfirmDialog, Dialog, SecretOnceDialog, useAction, type ShownSecret } from '../components/Dialog';
+import { Alert, Badge, EmptyState, ErrorState, Loading, PageHeader, SelectField, TextField, useAsync } from '../components/ui';
 import { formatDateTime, formatRelative, roleLabel } from '../format';
 import { api } from '../services';
 import { creatableRoles } from '../state/session';
@@ -15,7 +15,20 @@ type Pending =
   | { kind: 'create' }
   | { kind: 'reset'; user: User }
   | { kind: 'deactivate'; user: User }
-  | { kind: 'secret'; title: string; result: CreatedUser };
+  | { kind: 'secret'; shown: ShownSecret };
+
+/** The dialog's contents for a new user's or a reset temporary password. */
+function shownPassword(title: string, user: User, password: string): ShownSecret {
+  return {
+    title,
+    secret: password,
+    facts: (
+      <>
+        Username: <strong class="mono">{user.username}</strong>
+      </>
+    ),
+  };
+}
 
 export function TeamPage({ me }: { me: User }) {
   const [page, setPage] = useState(1);
@@ -23,8 +36,7 @@ export function TeamPage({ me }: { me: User }) {
   const list = useAsync(() => api.users({ page, page_size: PAGE_SIZE, role: role || undefined }), [page, role]);
   const workshops = useAsync<Map<number, Workshop>>(() => workshopMap(), []);
   const [pending, setPending] = useState<Pending>({ kind: 'none' });
-  const [busy, setBusy] = useState(false);
-  const [actionError, setActionError] = useState<string | null>(null);
+  const { busy, error: actionError, run, clearError } = useAction();
   const [flash, setFlash] = useState<string | null>(null);
   const total = list.data?.meta?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
@@ -32,20 +44,8 @@ export function TeamPage({ me }: { me: User }) {
 
   const close = () => {
     setPending({ kind: 'none' });
-    setActionError(null);
+    clearError();
   };
-
-  async function run(fn: () => Promise<void>) {
-    setBusy(true);
-    setActionError(null);
-    try {
-      await fn();
-    } catch (e) {
-      setActionError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
-  }
 
   return (
     <>
@@ -149,7 +149,7 @@ export function TeamPage({ me }: { me: User }) {
               const created = await api.createUser(body);
               list.reload();
               setFlash(null);
-              if (created.temporary_password) setPending({ kind: 'secret', title: `${created.user.username} was created`, result: created });
+              if (created.temporary_password) setPending({ kind: 'secret', shown: shownPassword(`${created.user.username} was created`, created.user, created.temporary_password) });
               else {
                 setPending({ kind: 'none' });
                 setFlash(`${created.user.username} was created.`);
@@ -159,76 +159,53 @@ export function TeamPage({ me }: { me: User }) {
         />
       </Dialog>
 
-      <Dialog title="Reset password" open={pending.kind === 'reset'} onClose={close}>
-        {pending.kind === 'reset' && (
-          <div class="dialog-body">
-            <p>
-              <strong>{pending.user.username}</strong> gets a new temporary password and is signed out everywhere. They must choose their own password at the next sign-in.
-            </p>
-            {actionError && <Alert tone="critical">{actionError}</Alert>}
-            <div class="dialog-actions">
-              <button type="button" class="btn" onClick={close}>Cancel</button>
-              <button
-                type="button"
-                class="btn btn-primary"
-                disabled={busy}
-                onClick={() =>
-                  run(async () => {
-                    const res = await api.resetPassword(pending.user.id);
-                    list.reload();
-                    setPending({ kind: 'secret', title: `New password for ${res.user.username}`, result: res });
-                  })
-                }
-              >
-                Reset password
-              </button>
-            </div>
-          </div>
+      <ConfirmDialog
+        title="Reset password"
+        subject={pending.kind === 'reset' ? pending.user : null}
+        onClose={close}
+        confirmLabel="Reset password"
+        busyLabel="Resetting…"
+        tone="primary"
+        onConfirm={async (user) => {
+          const res = await api.resetPassword(user.id);
+          list.reload();
+          setPending(res.temporary_password ? { kind: 'secret', shown: shownPassword(`New password for ${res.user.username}`, res.user, res.temporary_password) } : { kind: 'none' });
+        }}
+      >
+        {(user) => (
+          <p>
+            <strong>{user.username}</strong> gets a new temporary password and is signed out everywhere. They must choose their own password at the next sign-in.
+          </p>
         )}
-      </Dialog>
+      </ConfirmDialog>
 
-      <Dialog title="Deactivate user" open={pending.kind === 'deactivate'} onClose={close}>
-        {pending.kind === 'deactivate' && (
-          <div class="dialog-body">
-            <p>
-              <strong>{pending.user.username}</strong> can no longer sign in, and their open sessions end. Their history stays in the audit log.
-            </p>
-            {actionError && <Alert tone="critical">{actionError}</Alert>}
-            <div class="dialog-actions">
-              <button type="button" class="btn" onClick={close}>Cancel</button>
-              <button
-                type="button"
-                class="btn btn-danger"
-                disabled={busy}
-                onClick={() =>
-                  run(async () => {
-                    await api.deactivateUser(pending.user.id);
-                    list.reload();
-                    setFlash(`${pending.user.username} was deactivated.`);
-                    setPending({ kind: 'none' });
-                  })
-                }
-              >
-                Deactivate
-              </button>
-            </div>
-          </div>
+      <ConfirmDialog
+        title="Deactivate user"
+        subject={pending.kind === 'deactivate' ? pending.user : null}
+        onClose={close}
+        confirmLabel="Deactivate"
+        busyLabel="Deactivating…"
+        onConfirm={async (user) => {
+          await api.deactivateUser(user.id);
+          list.reload();
+          setFlash(`${user.username} was deactivated.`);
+          setPending({ kind: 'none' });
+        }}
+      >
+        {(user) => (
+          <p>
+            <strong>{user.username}</strong> can no longer sign in, and their open sessions end. Their history stays in the audit log.
+          </p>
         )}
-      </Dialog>
+      </ConfirmDialog>
 
-      <Dialog title={pending.kind === 'secret' ? pending.title : ''} open={pending.kind === 'secret'} onClose={close}>
-        {pending.kind === 'secret' && pending.result.temporary_password && (
-          <div class="dialog-body">
-            <p>
-              Username: <strong class="mono">{pending.result.user.username}</strong>
-            </p>
-            <SecretBox label="Temporary password" secret={pending.result.temporary_password} />
-            <div class="dialog-actions">
-              <button type="button" class="btn btn-primary" onClick={close}>Done</button>
-            </div>
-          </div>
-        )}
-      </Dialog>
+      <SecretOnceDialog
+        shown={pending.kind === 'secret' ? pending.shown : null}
+        onClose={close}
+        label="Temporary password"
+        testId="temporary-password"
+        hint="It is shown only now. Hand it over in person; it must be changed at first sign-in."
+      />
 
       {me.role === 'owner' && me.workshop_id != null && <IntegrationsSection workshopId={me.workshop_id} />}
     </>

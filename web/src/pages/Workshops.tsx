@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
-import { describeError } from '../api/errors';
 import type { Workshop } from '../api/types';
-import { Alert, Badge, Dialog, EmptyState, ErrorState, Link, Loading, PageHeader, TextField, useAsync } from '../components/ui';
+import { ConfirmDialog, Dialog, useAction } from '../components/Dialog';
+import { Alert, Badge, EmptyState, ErrorState, Link, Loading, PageHeader, TextField, useAsync } from '../components/ui';
 import { formatDateTime } from '../format';
 import { api } from '../services';
 import { invalidateWorkshops } from '../state/workshops';
@@ -20,27 +20,17 @@ export function WorkshopsPage() {
   const [page, setPage] = useState(1);
   const list = useAsync(() => api.workshops({ page, page_size: PAGE_SIZE }), [page]);
   const [dialog, setDialog] = useState<'none' | 'create' | Workshop>('none');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run, clearError } = useAction();
   const [flash, setFlash] = useState<string | null>(null);
   const pages = Math.max(1, Math.ceil((list.data?.meta?.total ?? 0) / PAGE_SIZE));
   const close = () => {
     setDialog('none');
-    setError(null);
+    clearError();
   };
-  async function run(fn: () => Promise<void>) {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-      invalidateWorkshops();
-      list.reload();
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const changed = () => {
+    invalidateWorkshops();
+    list.reload();
+  };
 
   return (
     <>
@@ -103,39 +93,32 @@ export function WorkshopsPage() {
           onSubmit={(b) =>
             run(async () => {
               const w = await api.createWorkshop(b);
+              changed();
               setFlash(`${w.name} was created.`);
               setDialog('none');
             })
           }
         />
       </Dialog>
-      <Dialog title="Deactivate workshop" open={typeof dialog === 'object'} onClose={close}>
-        {typeof dialog === 'object' && (
-          <div class="dialog-body">
-            <p>
-              <strong>{dialog.name}</strong> is switched off: its users can no longer work in it. Its data is kept.
-            </p>
-            {error && <Alert tone="critical">{error}</Alert>}
-            <div class="dialog-actions">
-              <button type="button" class="btn" onClick={close}>Cancel</button>
-              <button
-                type="button"
-                class="btn btn-danger"
-                disabled={busy}
-                onClick={() =>
-                  run(async () => {
-                    await api.deactivateWorkshop(dialog.id);
-                    setFlash(`${dialog.name} was deactivated.`);
-                    setDialog('none');
-                  })
-                }
-              >
-                Deactivate
-              </button>
-            </div>
-          </div>
+      <ConfirmDialog
+        title="Deactivate workshop"
+        subject={typeof dialog === 'object' ? dialog : null}
+        onClose={close}
+        confirmLabel="Deactivate"
+        busyLabel="Deactivating…"
+        onConfirm={async (w) => {
+          await api.deactivateWorkshop(w.id);
+          changed();
+          setFlash(`${w.name} was deactivated.`);
+          setDialog('none');
+        }}
+      >
+        {(w) => (
+          <p>
+            <strong>{w.name}</strong> is switched off: its users can no longer work in it. Its data is kept.
+          </p>
         )}
-      </Dialog>
+      </ConfirmDialog>
     </>
   );
 }
