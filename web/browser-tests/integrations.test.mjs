@@ -96,6 +96,20 @@ async function focused(page) {
   });
 }
 
+/**
+ * The accessible name of the focused element once it is `name`, or what it is after 2 s: the
+ * native dialog gives focus back when it closes, a frame after its content is gone.
+ */
+async function focusSettlesOn(page, name) {
+  const deadline = Date.now() + 2000;
+  let now = await focused(page);
+  while (now.name !== name && Date.now() < deadline) {
+    await page.waitForTimeout(20);
+    now = await focused(page);
+  }
+  return now.name;
+}
+
 /** At desktop, phone and the narrowest width the secret field shows the whole secret, nothing cut off or scrolled. */
 async function assertSecretReadable(page, testId) {
   for (const width of [1280, 390, 360]) {
@@ -221,7 +235,7 @@ describe('MQTT integrations on the Team page, against a real sitewatch seeded by
       await page.keyboard.press('Escape');
       await confirm.waitFor({ state: 'hidden' });
       assert.equal(await section.getByTestId('integration-row').count(), 1, 'Escape deletes nothing');
-      assert.equal((await focused(page)).name, `Delete ${NAME}`, 'focus returns to the Delete button');
+      assert.equal(await focusSettlesOn(page, `Delete ${NAME}`), `Delete ${NAME}`, 'focus returns to the Delete button');
       await row.getByRole('button', { name: `Delete ${NAME}` }).click();
       await confirm.getByRole('button', { name: 'Cancel' }).click();
       await confirm.waitFor({ state: 'hidden' });
