@@ -335,6 +335,8 @@ describe('web console against a real sitewatch', () => {
     await dialog.getByLabel('Radio address').fill('300');
     assert.doesNotMatch(await dialog.getByTestId('derived-uid').innerText(), /GW-NORTH\./);
     await dialog.getByLabel('Radio address').fill('10');
+    // An old PIC outlet: the gateway will speak the legacy frames to it.
+    await dialog.getByLabel('Outlet type').selectOption({ label: 'Legacy PIC outlet (older radio frames)' });
     await dialog.getByRole('button', { name: 'Register', exact: true }).click();
     await readSecret();
     assert.match(await secretDialog.innerText(), /GW-NORTH\.0A/);
@@ -343,6 +345,7 @@ describe('web console against a real sitewatch', () => {
     const rows = page.getByTestId('device-row');
     await page.getByTestId('device-row').filter({ hasText: 'GW-NORTH.0A' }).waitFor();
     assert.equal(await rows.count(), 3);
+    assert.match(await rows.filter({ hasText: 'GW-NORTH.0A' }).innerText(), /address 10, legacy PIC/);
     for (const c of await page.getByTestId('device-connection').allInnerTexts()) assert.match(c, /Never seen/, 'no telemetry yet: never seen');
     const text = await page.locator('main').innerText();
     assert.match(text, /LIC-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/);

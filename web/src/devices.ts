@@ -75,6 +75,8 @@ export interface RegistrationForm {
   uid: string;
   gatewayUid: string;
   radioAddress: string;
+  /** Outlets: '2' a Sitewatch outlet, '1' a legacy PIC outlet (the gateway speaks its frames). */
+  radioProtocol?: '1' | '2';
   pitId: string;
   name: string;
 }
@@ -99,6 +101,7 @@ export function buildRegistration(f: RegistrationForm): { ok: true; body: Create
     if (addr === null) errors.radio_address = 'Enter a radio address from 1 to 254.';
     if (f.gatewayUid) body.parent_uid = f.gatewayUid;
     if (addr !== null) body.radio_address = addr;
+    if (f.radioProtocol === '1') body.radio_protocol = 1;
   } else {
     const uid = f.uid.trim();
     if (!uid) errors.uid = 'Enter the uid printed on the device.';

@@ -190,6 +190,7 @@ function WorkshopDevices({ me, workshopId, workshop, picker }: { me: User; works
                         {d.kind === 'outlet' && d.parent_uid && (
                           <div class="muted small">
                             Gateway <span class="mono">{d.parent_uid}</span>, address {d.radio_address}
+                            {d.radio_protocol === 1 && ', legacy PIC'}
                           </div>
                         )}
                       </td>
@@ -438,6 +439,15 @@ function RegisterForm({ workshopId, pits, onCancel, onDone }: { workshopId: numb
             error={errors.radio_address}
             hint="1 to 254, as set on the outlet."
             required
+          />
+          <SelectField<'1' | '2'>
+            label="Outlet type"
+            value={form.radioProtocol ?? '2'}
+            onValue={(v) => set({ radioProtocol: v })}
+            options={[
+              { value: '2', label: 'Sitewatch outlet' },
+              { value: '1', label: 'Legacy PIC outlet (older radio frames)' },
+            ]}
           />
           <p class="derived-uid" aria-live="polite" data-testid="derived-uid">
             Uid: {uid ? <strong class="mono">{uid}</strong> : <span class="muted">chosen from the gateway and radio address</span>}

@@ -84,6 +84,15 @@ describe('registration form', () => {
       ok: true,
       body: { kind: 'outlet', parent_uid: 'GW-1', radio_address: 7 },
     });
+    // A legacy PIC outlet says so; a Sitewatch one leaves the default (2) to the server.
+    expect(buildRegistration(form({ kind: 'outlet', gatewayUid: 'GW-1', radioAddress: '9', radioProtocol: '1' }))).toEqual({
+      ok: true,
+      body: { kind: 'outlet', parent_uid: 'GW-1', radio_address: 9, radio_protocol: 1 },
+    });
+    expect(buildRegistration(form({ kind: 'outlet', gatewayUid: 'GW-1', radioAddress: '9', radioProtocol: '2' }))).toEqual({
+      ok: true,
+      body: { kind: 'outlet', parent_uid: 'GW-1', radio_address: 9 },
+    });
   });
 
   it('limits the name to 100 characters and leaves optional fields out', () => {
