@@ -10,7 +10,8 @@
 #   (c) BENCH_IDLE (10000) idle connections: broker RSS growth per connection
 # Prints each figure for both brokers and the ratio; writes build/bench/broker.json.
 # Knobs: BENCH_BUILD (build), BENCH_COUNT, BENCH_PUBLISHERS, BENCH_PER_PUBLISHER (200),
-# BENCH_IDLE, BENCH_OUT, BENCH_SITEWATCH_ARGS (extra `sitewatch serve` flags).
+# BENCH_IDLE, BENCH_OUT, BENCH_SITEWATCH_ARGS (extra `sitewatch serve` flags),
+# BENCH_ONLY=idle (only (c), sitewatch alone: prints its RSS per idle connection and exits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -114,8 +115,8 @@ stop_broker() {
   broker_pid=
 }
 
-# measure NAME: idle connections first (fresh process), then the throughput runs.
-measure() {
+# measure_idle NAME: RSS growth per idle connection.
+measure_idle() {
   local name=$1
   echo "broker_bench: $name: $idle idle connections" >&2
   sleep 0.5
@@ -142,6 +143,12 @@ measure() {
   eval "${name}_idle_bytes=\$(( (after - before) * 1024 / idle ))"
   eval "${name}_rss_before_kb=$before"
   eval "${name}_rss_after_kb=$after"
+}
+
+# measure NAME: idle connections first (fresh process), then the throughput runs.
+measure() {
+  local name=$1
+  measure_idle "$name"
   sleep 1
 
   for qos in 0 1; do
@@ -162,6 +169,14 @@ measure() {
   eval "${name}_fanin_lm=\$(json_field \"$tmp/$name-fanin-libmosquitto.json\" msgs_per_s)"
 }
 
+if [ "${BENCH_ONLY:-}" = idle ]; then
+  start_sitewatch
+  measure_idle sitewatch
+  stop_broker
+  echo "(c) sitewatch RSS per idle connection: $sitewatch_idle_bytes bytes" \
+    "($sitewatch_rss_before_kb -> $sitewatch_rss_after_kb KiB)"
+  exit 0
+fi
 start_mosquitto
 measure mosquitto
 stop_broker

@@ -1,7 +1,6 @@
 #include "app/device_authenticator.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 namespace sw::app {
 namespace {
@@ -36,11 +35,6 @@ std::vector<std::string_view> Levels(std::string_view filter) {
     start = slash + 1;
   }
   return out;
-}
-
-bool ParseInt64(std::string_view text, std::int64_t& out) {
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
 }
 
 }  // namespace
@@ -101,7 +95,7 @@ mqtt::ReasonCode DeviceAuthenticator::Authenticate(const mqtt::Connect& connect,
     }
     identity.anonymous = false;
     identity.username = uid;
-    identity.workshop = std::to_string(workshop->value);
+    identity.workshop = *workshop;
     return mqtt::ReasonCode::kSuccess;
   }
   if (uid.starts_with(core::kIntegrationUserPrefix)) {
@@ -114,7 +108,7 @@ mqtt::ReasonCode DeviceAuthenticator::Authenticate(const mqtt::Connect& connect,
     }
     identity.anonymous = false;
     identity.username = integration->username;
-    identity.workshop = std::to_string(integration->workshop_id.value);
+    identity.workshop = integration->workshop_id;
     IntegrationChanged(*integration, false);  // a fresh state for the ACL
     return mqtt::ReasonCode::kSuccess;
   }
@@ -320,10 +314,9 @@ std::optional<WorkshopId> DeviceAuthenticator::ProvisioningWorkshop(const std::s
 
 void DeviceAuthenticator::Connected(const broker::ClientIdentity& identity) {
   if (IsProvisioningClient(identity)) {
-    std::int64_t id = 0;
-    if (!ParseInt64(identity.workshop, id)) return;  // a restored session: never announces
+    if (!identity.workshop.valid()) return;  // a restored session: never announces
     std::lock_guard lock(mutex_);
-    provisioning_[identity.client_id].push_back(WorkshopId{id});
+    provisioning_[identity.client_id].push_back(identity.workshop);
     return;
   }
   if (IsIntegrationClient(identity)) {
@@ -336,13 +329,12 @@ void DeviceAuthenticator::Connected(const broker::ClientIdentity& identity) {
 
 void DeviceAuthenticator::Disconnected(const broker::ClientIdentity& identity) {
   if (IsProvisioningClient(identity)) {
-    std::int64_t id = 0;
-    if (!ParseInt64(identity.workshop, id)) return;
+    if (!identity.workshop.valid()) return;
     std::lock_guard lock(mutex_);
     auto it = provisioning_.find(identity.client_id);
     if (it == provisioning_.end()) return;
     auto& list = it->second;
-    if (auto pos = std::find(list.begin(), list.end(), WorkshopId{id}); pos != list.end()) {
+    if (auto pos = std::find(list.begin(), list.end(), identity.workshop); pos != list.end()) {
       list.erase(pos);
     }
     if (list.empty()) provisioning_.erase(it);

@@ -161,7 +161,7 @@ TEST_F(DeviceAuthenticatorTest, ProvisioningClientsLogInWithTheWorkshopKeyAndThe
             mqtt::ReasonCode::kSuccess);
   EXPECT_FALSE(id.anonymous);
   EXPECT_TRUE(IsProvisioningClient(id));
-  EXPECT_EQ(id.workshop, std::to_string(workshop_.value));
+  EXPECT_EQ(id.workshop, workshop_);
 
   broker::ClientIdentity bad;
   bad.client_id = "NEW-1";
@@ -194,8 +194,7 @@ TEST_F(DeviceAuthenticatorTest, ProvisioningClientsLogInWithTheWorkshopKeyAndThe
 
 TEST_F(DeviceAuthenticatorTest, ProvisioningClientsUseOnlyTheirOwnProvisionTopics) {
   DeviceAuthenticator auth(platform_->devices(), platform_->clock(), false);
-  broker::ClientIdentity prov{"NEW-1", "provision:" + slug_, "127.0.0.1", false,
-                              std::to_string(workshop_.value)};
+  broker::ClientIdentity prov{"NEW-1", "provision:" + slug_, "127.0.0.1", false, workshop_};
   EXPECT_TRUE(auth.MayPublish(prov, "sw/provision/NEW-1/announce"));
   EXPECT_TRUE(auth.MaySubscribe(prov, "sw/provision/NEW-1/config"));
   EXPECT_TRUE(auth.MayReceive(prov, "sw/provision/NEW-1/config"));
@@ -236,8 +235,7 @@ TEST_F(DeviceAuthenticatorTest, ProvisioningConnectionsAreTrackedAndNotDevicePre
   DeviceAuthenticator auth(platform_->devices(), platform_->clock(), false);
   int hook_calls = 0;
   auth.SetConnectionHook([&](const std::string&, bool) { ++hook_calls; });
-  broker::ClientIdentity prov{"NEW-1", "provision:" + slug_, "127.0.0.1", false,
-                              std::to_string(workshop_.value)};
+  broker::ClientIdentity prov{"NEW-1", "provision:" + slug_, "127.0.0.1", false, workshop_};
   EXPECT_FALSE(auth.ProvisioningWorkshop("NEW-1"));
   auth.Connected(prov);
   ASSERT_TRUE(auth.ProvisioningWorkshop("NEW-1"));
@@ -451,7 +449,7 @@ TEST_F(IntegrationAclTest, IntegrationsLogInWithTheirGeneratedUsernameAndSecret)
   broker::ClientIdentity id = LogIn(i);
   EXPECT_FALSE(id.anonymous);
   EXPECT_TRUE(IsIntegrationClient(id));
-  EXPECT_EQ(id.workshop, std::to_string(workshop_.value));
+  EXPECT_EQ(id.workshop, workshop_);
 
   broker::ClientIdentity bad;
   EXPECT_EQ(auth_->Authenticate(Creds(i.integration.username, i.secret + "x"), bad),

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/ids.hpp"
 #include "protocol/packets.hpp"
 #include "protocol/reason_code.hpp"
 
@@ -23,8 +24,10 @@ struct ClientIdentity {
   std::string remote_ip;
   bool anonymous = true;
   // Set by the platform's policy for a client bound to one workshop without being a device (a
-  // provisioning client): that workshop's id. Live connections only: not persisted.
-  std::string workshop = {};
+  // provisioning or integration client): that workshop's id; invalid (0) otherwise. Live
+  // connections only: not persisted. An id, not a string: this object is part of every
+  // connection's memory.
+  WorkshopId workshop = {};
 };
 
 class Authenticator {

@@ -26,6 +26,31 @@ std::pair<std::string_view, std::string_view> SplitShared(std::string_view filte
 
 const char* kQosLabel[3] = {"0", "1", "2"};
 
+// A session's subscriptions: a vector sorted by filter (smaller than a map, per session and
+// per subscription; sessions hold few).
+using SubscriptionList = std::vector<std::pair<std::string, SubscriptionOptions>>;
+
+SubscriptionList::iterator LowerBound(SubscriptionList& list, std::string_view filter) {
+  return std::lower_bound(list.begin(), list.end(), filter,
+                          [](const auto& e, std::string_view f) { return e.first < f; });
+}
+
+void PutSubscription(SubscriptionList& list, const std::string& filter,
+                     const SubscriptionOptions& options) {
+  auto it = LowerBound(list, filter);
+  if (it != list.end() && it->first == filter) {
+    it->second = options;
+  } else {
+    list.emplace(it, filter, options);
+  }
+}
+
+void EraseSubscription(SubscriptionList& list, std::string_view filter) {
+  auto it = LowerBound(list, filter);
+  if (it != list.end() && it->first == filter) list.erase(it);
+  if (list.empty()) SubscriptionList().swap(list);
+}
+
 }  // namespace
 
 BrokerMetrics::BrokerMetrics(metrics::Registry& r)
@@ -131,7 +156,7 @@ ConnectResult Broker::Connect(const ConnectRequest& request, Outlet* outlet, Sys
     const std::uint32_t old_expiry = s.expiry_s;
     s.expiry_s = std::min(request.session_expiry_s, options_.max_session_expiry_s);
     if (old_expiry != 0 || s.expiry_s != 0) MarkChanged(s);
-    s.expires_at.reset();
+    s.expires_at = SysTime::max();
     s.will = request.will ? std::make_unique<mqtt::Will>(*request.will) : nullptr;
     for (Delivery& d : s.queue) {
       if (!d.released && Expired(*d.message, now)) {
@@ -418,7 +443,7 @@ SubscribeResult Broker::Subscribe(const std::string& client_id, std::uint64_t ge
     SubscriptionOptions options{sub.max_qos, sub.no_local, sub.retain_as_published,
                                 sub.retain_handling, id};
     const bool existed = trie_.Insert(plain, group, &s, options);
-    s.subscriptions[sub.filter] = options;
+    PutSubscription(s.subscriptions, sub.filter, options);
     MarkChanged(s);
     result.reason_codes.push_back(static_cast<std::uint8_t>(sub.max_qos));
     // Retained messages: not for shared subscriptions (4.8.2); retain handling 1 = only for
@@ -451,7 +476,7 @@ std::vector<std::uint8_t> Broker::Unsubscribe(const std::string& client_id,
       Session& s = it->second;
       auto [plain, group] = SplitShared(filter);
       removed = trie_.Remove(plain, group, &s);
-      s.subscriptions.erase(filter);
+      EraseSubscription(s.subscriptions, filter);
       MarkChanged(s);
     }
     codes.push_back(static_cast<std::uint8_t>(removed ? mqtt::ReasonCode::kSuccess
@@ -533,7 +558,7 @@ void Broker::Tick(SysTime now) {
     }
     std::vector<Session*> expired;
     for (auto& [id, s] : sessions_) {
-      if (!s.outlet && s.expires_at && *s.expires_at <= now) expired.push_back(&s);
+      if (!s.outlet && s.expires_at <= now) expired.push_back(&s);
     }
     for (Session* s : expired) RemoveSession(*s);
     if (options_.sys_interval.count() > 0 && (!next_sys_ || now >= *next_sys_)) {
@@ -635,11 +660,11 @@ Status Broker::Restore(SysTime now) {
     s.identity = std::move(identity);
     s.generation = s.first_generation = next_generation_++;
     s.expiry_s = stored.expiry_s;
-    s.expires_at = stored.expires_at;
+    s.expires_at = stored.expires_at.value_or(SysTime::max());
     for (auto& [filter, options] : stored.subscriptions) {
       auto [plain, group] = SplitShared(filter);
       trie_.Insert(plain, group, &s, options);
-      s.subscriptions[filter] = options;
+      PutSubscription(s.subscriptions, filter, options);
     }
     s.queue = std::move(stored.queue);
   }
@@ -655,7 +680,7 @@ std::string Broker::EncodeStored(const Session& s, SysTime now) {
   stored.expiry_s = s.expiry_s;
   // A connected session's expiry runs from now: if the broker goes away (stops, or crashes
   // after this save), its client is gone from then on.
-  stored.expires_at = s.expires_at;
+  if (s.expires_at != SysTime::max()) stored.expires_at = s.expires_at;
   if (s.outlet && s.expiry_s != kNeverExpires) {
     stored.expires_at = now + std::chrono::seconds(s.expiry_s);
   }

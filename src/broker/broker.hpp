@@ -189,10 +189,11 @@ class Broker {
     std::uint64_t first_generation = 0;  // the generation that created this session
     Outlet* outlet = nullptr;
     std::uint32_t expiry_s = 0;
-    std::optional<SysTime> expires_at;  // while offline, unless it never expires
-    std::unique_ptr<mqtt::Will> will;   // a pointer: most sessions have none, a Will is large
-    std::map<std::string, SubscriptionOptions> subscriptions;  // full filter ($share included)
-    std::vector<Delivery> queue;                               // offline QoS 1/2, oldest first
+    SysTime expires_at = SysTime::max();  // while offline, unless it never expires; else max
+    std::unique_ptr<mqtt::Will> will;     // a pointer: most sessions have none, a Will is large
+    // Sorted by the full filter ($share included); see PutSubscription in broker.cpp.
+    std::vector<std::pair<std::string, SubscriptionOptions>> subscriptions;
+    std::vector<Delivery> queue;  // offline QoS 1/2, oldest first
   };
   struct PendingWill {
     mqtt::Will will;

@@ -1,7 +1,9 @@
 #include "broker/server.hpp"
 
 #include <openssl/ssl.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <span>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -36,6 +39,7 @@ using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
 using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
                                          asio::wait_traits<std::chrono::steady_clock>, Executor>;
 using TlsStream = asio::ssl::stream<Socket&>;
+using Descriptor = asio::posix::basic_stream_descriptor<Executor>;
 
 constexpr std::uint32_t kNeverExpires = 0xFFFFFFFF;
 constexpr std::size_t kReadBufferSize = std::size_t{64} * 1024;
@@ -75,7 +79,8 @@ struct MqttServer::Impl {
         metrics(m),
         clock(c),
         options(std::move(o)),
-        workers(MakeWorkers(std::max(1, options.threads))),
+        connection_options(MakeConnectionOptions(options)),
+        workers(MakeWorkers(*this, std::max(1, options.threads))),
         acceptor(workers.front()->ioc.get_executor()),
         tls_acceptor(workers.front()->ioc.get_executor()),
         tick_timer(workers.front()->ioc.get_executor()) {
@@ -87,19 +92,42 @@ struct MqttServer::Impl {
   // One thread: its io_context, its connections and their deadlines. Everything but
   // inbox_mutex is touched only on that thread.
   struct Worker {
-    Worker() : sweep_timer(ioc.get_executor()) {}
+    explicit Worker(Impl& s)
+        : server(s), sweep_timer(ioc.get_executor()), poller(ioc.get_executor()) {
+      const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+      if (fd < 0) throw std::system_error(errno, std::system_category(), "epoll_create1");
+      poller.assign(fd);
+    }
+    Impl& server;
     asio::io_context ioc{1};
     Timer sweep_timer;
+    // An epoll set with this thread's TCP and WebSocket connections (edge-triggered, in and
+    // out, registered once): Asio waits on it, once for all of them (Poll), so that such a
+    // connection costs Asio neither a descriptor state nor a pending operation.
+    Descriptor poller;
     std::vector<std::shared_ptr<Conn>> conns;  // owns them; Conn::slot_ is the index
     std::vector<SysTime> deadlines;            // parallel to conns; max() = none
     // Guards the inboxes of this thread's connections (filled by other threads).
     std::mutex inbox_mutex;
   };
 
-  static std::vector<std::unique_ptr<Worker>> MakeWorkers(int n) {
+  // What every connection's protocol state machine is given (shared, never changed); the
+  // publish filter is each connection's own (Conn::FilterPublish).
+  static std::shared_ptr<const mqtt::ConnectionOptions> MakeConnectionOptions(
+      const ServerOptions& options) {
+    auto o = std::make_shared<mqtt::ConnectionOptions>();
+    o->max_packet_size = options.max_packet_size;
+    o->receive_maximum = options.receive_maximum;
+    o->topic_alias_maximum = options.topic_alias_maximum;
+    o->connect_timeout = std::chrono::duration_cast<Millis>(options.connect_timeout);
+    o->manual_acks = true;  // QoS 1/2 acknowledged when the platform has kept the message
+    return o;
+  }
+
+  static std::vector<std::unique_ptr<Worker>> MakeWorkers(Impl& server, int n) {
     std::vector<std::unique_ptr<Worker>> out;
     out.reserve(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<Worker>());
+    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<Worker>(server));
     return out;
   }
   void StopContexts() {
@@ -116,6 +144,8 @@ struct MqttServer::Impl {
   Result<std::uint16_t> ListenTls();
   void Tick();
   void Sweep(Worker& worker);
+  // Waits for the worker's epoll set and hands each ready connection its events.
+  void Poll(Worker& worker);
   void Register(Worker& worker, const std::shared_ptr<Conn>& conn);
   void Unregister(Worker& worker, Conn* conn);
   // Per-IP CONNECT failure window.
@@ -130,6 +160,7 @@ struct MqttServer::Impl {
   BrokerMetrics& metrics;
   const Clock& clock;
   ServerOptions options;
+  std::shared_ptr<const mqtt::ConnectionOptions> connection_options;
   // Before the workers: it outlives the TLS connections.
   std::unique_ptr<asio::ssl::context> tls_context;
   // One single-threaded io_context per thread: a connection lives on one of them, so its
@@ -161,28 +192,42 @@ struct MqttServer::Impl {
 
 // What an idle connection holds is kept small (bench/broker_bench.sh measures it against
 // mosquitto): no read buffer (reads go through a per-thread buffer when the socket is
-// readable), no timer (the thread's sweep checks worker_.deadlines[slot_]), no mutex (its
-// inbox is guarded by the thread's inbox_mutex), no outbox while quiet, the identity shared
-// with the broker's session (src/broker/README.md, "Memory per connection").
-class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public Outlet {
+// readable), no Asio socket for TCP and WebSocket (a descriptor in the thread's epoll set,
+// read and written with plain system calls), no timer (the thread's sweep checks
+// worker_.deadlines[slot_]), no mutex (its inbox is guarded by the thread's inbox_mutex), no
+// outbox while quiet, the identity shared with the broker's session (src/broker/README.md,
+// "Memory per connection").
+class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>,
+                               public Outlet,
+                               public mqtt::PublishFilter {
  public:
   Conn(Impl& server, Worker& worker, Socket&& socket, Transport transport,
        std::string early_bytes = {})
-      : server_(server),
-        worker_(worker),
-        socket_(std::move(socket)),
-        conn_(MakeOptions(), server.clock.Now()),
+      : worker_(worker),
+        conn_(server.connection_options, server.clock.Now(), this),
         identity_(std::make_shared<ClientIdentity>()) {
-    if (transport == Transport::kTls) tls_ = std::make_unique<Tls>(socket_, *server.tls_context);
+    error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    if (!ec) identity_->remote_ip = ep.address().to_string();
+    socket.set_option(tcp::no_delay(true), ec);
+    if (transport == Transport::kTls) {
+      socket.non_blocking(true, ec);
+      tls_ = std::make_unique<Tls>(std::move(socket), *server.tls_context);
+      return;
+    }
+    // TCP and WebSocket: the descriptor leaves Asio (Start puts it in the thread's epoll set).
+    const int fd = socket.release(ec);
+    fd_ = ec ? -1 : fd;
     if (transport == Transport::kWebSocket) {
       ws_ = std::make_unique<Ws>();
       ws_->early = std::move(early_bytes);
     }
-    error_code ec;
-    auto ep = socket_.remote_endpoint(ec);
-    if (!ec) identity_->remote_ip = ep.address().to_string();
-    socket_.non_blocking(true, ec);
-    socket_.set_option(tcp::no_delay(true), ec);
+  }
+
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+  ~Conn() override {
+    if (fd_ >= 0) ::close(fd_);
   }
 
   bool IsWebSocket() const { return ws_ != nullptr; }
@@ -192,6 +237,16 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   // came with its handshake.
   void Start() {
     UpdateDeadline();
+    if (!tls_) {
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+      ev.data.ptr = this;
+      if (fd_ < 0 || ::epoll_ctl(worker_.poller.native_handle(), EPOLL_CTL_ADD, fd_, &ev) != 0) {
+        log::Warn("mqtt: cannot watch the connection",
+                  {{"error", error_code(errno, boost::system::system_category()).message()}});
+        return Broken();
+      }
+    }
     if (ws_ && !ws_->early.empty()) {
       std::string early = std::move(ws_->early);
       return OnWsData(std::span<char>(early.data(), early.size()));
@@ -201,7 +256,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
         asio::ssl::stream_base::server, [self = shared_from_this()](error_code ec) {
           if (self->closed_ || self->reading_stopped_) return;
           if (ec) {
-            self->server_.metrics.tls_handshake_failures.Inc();
+            self->worker_.server.metrics.tls_handshake_failures.Inc();
             log::Debug("mqtt tls handshake failed",
                        {{"ip", self->identity_->remote_ip}, {"error", ec.message()}});
             return self->Lost();
@@ -218,7 +273,27 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     UpdateDeadline();
   }
 
-  std::uint32_t slot_ = 0;  // index in worker_.conns / worker_.deadlines
+  // Poll: the epoll set reported `events` (edge-triggered) for this TCP or WebSocket
+  // connection. A connection is destroyed only from a posted handler (Unregister), so it is
+  // alive for the whole batch of events it appears in; after FinishClose it ignores them.
+  void OnReady(std::uint32_t events) {
+    if (closed_) return;
+    // The peer's FIN or an error reported with data: a read that returns the data does not
+    // see the end, and no further edge will come for it.
+    if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) peer_ended_ = true;
+    if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+      if (read_wanted_) {
+        read_wanted_ = false;
+        OnReadable();
+      } else {
+        read_ready_ = true;  // taken by the next WaitRead
+      }
+    }
+    if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0 && write_blocked_ && !closed_) {
+      write_blocked_ = false;
+      ContinueWrite();
+    }
+  }
 
   // Outlet: any thread, broker lock held.
   void Deliver(Delivery delivery) override {
@@ -230,13 +305,13 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     }
     std::shared_ptr<Conn> self = weak_from_this().lock();
     if (!self) return;
-    asio::post(socket_.get_executor(), [self = std::move(self)] { self->DrainInbox(); });
+    asio::post(worker_.ioc, [self = std::move(self)] { self->DrainInbox(); });
   }
 
   void Evict(mqtt::ReasonCode reason) override {
     std::shared_ptr<Conn> self = weak_from_this().lock();
     if (!self) return;
-    asio::post(socket_.get_executor(),
+    asio::post(worker_.ioc,
                [self = std::move(self), reason] { self->Handle(self->conn_.Close(reason)); });
   }
 
@@ -269,7 +344,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
 
   // Shutdown: close on the connection's thread.
   void CloseForShutdown() {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    asio::post(worker_.ioc, [self = shared_from_this()] {
       if (self->ws_) self->ws_->close_code = mqtt::kWsCloseGoingAway;
       if (self->conn_.state() == mqtt::Connection::State::kClosed) {
         self->FinishClose();
@@ -280,31 +355,21 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   }
 
  private:
-  mqtt::ConnectionOptions MakeOptions() {
-    mqtt::ConnectionOptions o;
-    o.max_packet_size = server_.options.max_packet_size;
-    o.receive_maximum = server_.options.receive_maximum;
-    o.topic_alias_maximum = server_.options.topic_alias_maximum;
-    o.connect_timeout = std::chrono::duration_cast<Millis>(server_.options.connect_timeout);
-    o.publish_filter = [this](const mqtt::Publish& p) { return FilterPublish(p); };
-    o.manual_acks = true;  // QoS 1/2 acknowledged when the platform has kept the message
-    return o;
-  }
+  SysTime Now() const { return worker_.server.clock.Now(); }
 
-  SysTime Now() const { return server_.clock.Now(); }
-
-  mqtt::ReasonCode FilterPublish(const mqtt::Publish& publish) {
-    if (!server_.auth.MayPublish(*identity_, publish.topic)) {
-      server_.metrics.publish_denied.Inc();
+  // mqtt::PublishFilter: every inbound PUBLISH, before it becomes a Published action.
+  mqtt::ReasonCode FilterPublish(const mqtt::Publish& publish) override {
+    if (!worker_.server.auth.MayPublish(*identity_, publish.topic)) {
+      worker_.server.metrics.publish_denied.Inc();
       return mqtt::ReasonCode::kNotAuthorized;
     }
-    if (const std::uint32_t rate = server_.options.publish_rate_per_s; rate != 0) {
+    if (const std::uint32_t rate = worker_.server.options.publish_rate_per_s; rate != 0) {
       const SysTime now = Now();
       const double elapsed = std::chrono::duration<double>(now - rate_updated_).count();
       rate_tokens_ = std::min<double>(rate, rate_tokens_ + std::max(0.0, elapsed) * rate);
       rate_updated_ = now;
       if (rate_tokens_ < 1.0) {
-        server_.metrics.dropped_rate.Inc();
+        worker_.server.metrics.dropped_rate.Inc();
         return mqtt::ReasonCode::kQuotaExceeded;
       }
       rate_tokens_ -= 1.0;
@@ -324,19 +389,31 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
                                  });
   }
 
-  // TCP: wait until the socket is readable, then read what is there into the thread's buffer.
+  // TCP and WebSocket: wait until the socket is readable (OnReady), then read what is there
+  // into the thread's buffer. The epoll set is edge-triggered: an edge that came while no read
+  // was wanted (or a read that filled the buffer, or an edge that said the peer closed) means
+  // read again now.
   void WaitRead() {
-    socket_.async_wait(tcp::socket::wait_read,
-                       [self = shared_from_this()](error_code ec) { self->OnReadable(ec); });
+    if (!read_ready_) {
+      read_wanted_ = true;
+      return;
+    }
+    read_ready_ = false;
+    asio::post(worker_.ioc, [self = shared_from_this()] { self->OnReadable(); });
   }
 
-  void OnReadable(error_code ec) {
+  void OnReadable() {
     if (closed_ || reading_stopped_) return;
-    if (ec) return Broken();
     thread_local std::array<char, kReadBufferSize> buffer;
-    const std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) return WaitRead();
-    if (ec) return Broken();
+    ssize_t got = 0;
+    do {
+      got = ::recv(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return WaitRead();
+    if (got <= 0) return Broken();  // an error, or the peer closed
+    const auto n = static_cast<std::size_t>(got);
+    // More may be waiting (or the end), with no new edge to say so.
+    read_ready_ = n == buffer.size() || peer_ended_;
     if (ws_) return OnWsData(std::span<char>(buffer.data(), n));
     OnData(std::string_view(buffer.data(), n));
   }
@@ -344,7 +421,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   // WebSocket: the frames' payload is the MQTT byte stream (frames and packets need not line
   // up, MQTT 5.0 §6); unmasked in place in the read buffer and handed on piece by piece.
   void OnWsData(std::span<char> bytes) {
-    server_.metrics.bytes_in.Inc(bytes.size());
+    worker_.server.metrics.bytes_in.Inc(bytes.size());
     while (!closed_ && !reading_stopped_) {
       const mqtt::WsEvent event = ws_->reader.Next(bytes);
       using Kind = mqtt::WsEvent::Kind;
@@ -387,7 +464,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   // The peer broke the WebSocket framing (a text frame, an unmasked frame, ...): a protocol
   // error, closed with the reader's close code after a DISCONNECT (5.0).
   void WsFailed(std::uint16_t code, std::string_view why) {
-    server_.metrics.protocol_errors.Inc();
+    worker_.server.metrics.protocol_errors.Inc();
     log::Debug(
         "mqtt websocket framing error",
         {{"client_id", ClientId()}, {"ip", identity_->remote_ip}, {"message", std::string(why)}});
@@ -408,7 +485,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   }
 
   void OnData(std::string_view bytes) {
-    server_.metrics.bytes_in.Inc(bytes.size());
+    worker_.server.metrics.bytes_in.Inc(bytes.size());
     Handle(conn_.OnBytes(bytes, Now()));
     if (closed_ || reading_stopped_) return;
     if (conn_.PendingAcks() >= kMaxPendingAcks) {
@@ -445,7 +522,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
                        Pump();
                      },
                      [&](mqtt::ProtocolViolation& a) {
-                       server_.metrics.protocol_errors.Inc();
+                       worker_.server.metrics.protocol_errors.Inc();
                        log::Debug("mqtt protocol violation",
                                   {{"client_id", ClientId()},
                                    {"ip", identity_->remote_ip},
@@ -462,27 +539,27 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   void OnConnect(mqtt::Connect connect) {
     const SysTime now = Now();
     const std::string& ip = identity_->remote_ip;
-    if (!server_.ReserveConnectAttempt(ip, now)) {
-      server_.metrics.connect_rate_limited.Inc();
+    if (!worker_.server.ReserveConnectAttempt(ip, now)) {
+      worker_.server.metrics.connect_rate_limited.Inc();
       Handle(conn_.Reject(mqtt::ReasonCode::kConnectionRateExceeded));
       return;
     }
     identity_->client_id = connect.client_id;
-    const mqtt::ReasonCode verdict = server_.auth.Authenticate(connect, *identity_);
+    const mqtt::ReasonCode verdict = worker_.server.auth.Authenticate(connect, *identity_);
     if (verdict != mqtt::ReasonCode::kSuccess) {
-      server_.metrics.auth_failures.Inc();  // the reserved attempt stays counted
+      worker_.server.metrics.auth_failures.Inc();  // the reserved attempt stays counted
       Handle(conn_.Reject(verdict));
       return;
     }
-    server_.ReleaseConnectAttempt(ip);
-    if (connect.will && !server_.auth.MayPublish(*identity_, connect.will->topic)) {
-      server_.metrics.publish_denied.Inc();
+    worker_.server.ReleaseConnectAttempt(ip);
+    if (connect.will && !worker_.server.auth.MayPublish(*identity_, connect.will->topic)) {
+      worker_.server.metrics.publish_denied.Inc();
       Handle(conn_.Reject(mqtt::ReasonCode::kNotAuthorized));
       return;
     }
     std::string assigned;
     if (identity_->client_id.empty()) {
-      assigned = "sw-auto-" + std::to_string(server_.next_client_number.fetch_add(1));
+      assigned = "sw-auto-" + std::to_string(worker_.server.next_client_number.fetch_add(1));
       identity_->client_id = assigned;
     }
     version_ = connect.protocol_version;
@@ -496,11 +573,11 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
       request.session_expiry_s = connect.clean_start ? 0 : kNeverExpires;
     }
     request.will = std::move(connect.will);
-    ConnectResult result = server_.broker.Connect(request, this, now);
+    ConnectResult result = worker_.server.broker.Connect(request, this, now);
     generation_ = result.generation;
     attached_ = true;
     Handle(conn_.Accept(result.session_present, assigned));
-    server_.auth.Connected(*identity_);
+    worker_.server.auth.Connected(*identity_);
     UpdateDeadline();  // from the connect timeout to the keep-alive deadline (often sooner)
     for (Delivery& d : result.queued) AddPending(std::move(d));
     Pump();
@@ -508,7 +585,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
 
   void OnPublished(mqtt::Publish publish, bool ack_deferred) {
     if (!attached_) return;  // closed while earlier actions of the same read were handled
-    server_.metrics.messages_in[static_cast<int>(publish.qos)]->Inc();
+    worker_.server.metrics.messages_in[static_cast<int>(publish.qos)]->Inc();
     const SysTime now = Now();
     AckToken ack;
     if (ack_deferred) {
@@ -520,13 +597,13 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
           self->sync_ack_ = ok ? 1 : 0;  // nobody kept it: answered below
           return;
         }
-        asio::post(self->socket_.get_executor(), [self, id, ok] { self->CompleteAck(id, ok); });
+        asio::post(self->worker_.ioc, [self, id, ok] { self->CompleteAck(id, ok); });
       });
     }
     const std::uint16_t id = publish.packet_id;
     in_publish_ = true;
     sync_ack_ = -1;
-    server_.broker.Publish(MakeMessage(std::move(publish), ClientId(), now), now, ack);
+    worker_.server.broker.Publish(MakeMessage(std::move(publish), ClientId(), now), now, ack);
     ack.reset();
     in_publish_ = false;
     if (sync_ack_ >= 0) CompleteAck(id, sync_ack_ == 1);
@@ -545,7 +622,8 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   }
 
   void OnSubscribe(const mqtt::Subscribe& subscribe) {
-    SubscribeResult result = server_.broker.Subscribe(ClientId(), generation_, subscribe, Now());
+    SubscribeResult result =
+        worker_.server.broker.Subscribe(ClientId(), generation_, subscribe, Now());
     mqtt::Suback suback;
     suback.packet_id = subscribe.packet_id;
     bool denied = false;
@@ -566,7 +644,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
 
   void OnUnsubscribe(const mqtt::Unsubscribe& unsubscribe) {
     std::vector<std::uint8_t> codes =
-        server_.broker.Unsubscribe(ClientId(), generation_, unsubscribe);
+        worker_.server.broker.Unsubscribe(ClientId(), generation_, unsubscribe);
     mqtt::Unsuback unsuback;
     unsuback.packet_id = unsubscribe.packet_id;
     if (version_ == mqtt::ProtocolVersion::kV5) unsuback.reason_codes = std::move(codes);
@@ -578,9 +656,9 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   void Detach(bool publish_will) {
     if (!attached_) return;
     attached_ = false;
-    server_.broker.Disconnect(ClientId(), generation_, *this,
-                              publish_will && !server_.draining.load(), Now());
-    server_.auth.Disconnected(*identity_);
+    worker_.server.broker.Disconnect(ClientId(), generation_, *this,
+                                     publish_will && !worker_.server.draining.load(), Now());
+    worker_.server.auth.Disconnected(*identity_);
   }
 
   // ---- delivering ---------------------------------------------------------------------
@@ -591,6 +669,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   struct Outbox {
     std::string out;                // queued bytes, written after the current write
     std::string sending;            // the bytes of the write in flight
+    std::size_t written = 0;        // TCP and WebSocket: how much of it (head first) went out
     std::vector<Delivery> pending;  // waiting to be encoded, from pending_head on
     std::size_t pending_head = 0;
     std::size_t pending_bytes = 0;                             // ApproximateSize of those
@@ -620,21 +699,21 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     Outbox& box = Box();
     for (Delivery& d : batch) {
       if (d.qos == mqtt::QoS::kAtMostOnce &&
-          box.out.size() + box.pending_bytes >= server_.options.max_queued_bytes) {
-        server_.metrics.dropped_slow.Inc();
+          box.out.size() + box.pending_bytes >= worker_.server.options.max_queued_bytes) {
+        worker_.server.metrics.dropped_slow.Inc();
         ++box.drops_since_write;
       } else if (d.qos != mqtt::QoS::kAtMostOnce &&
-                 box.pending_acked >= server_.options.max_queued_messages) {
-        server_.metrics.dropped_queue.Inc();
+                 box.pending_acked >= worker_.server.options.max_queued_messages) {
+        worker_.server.metrics.dropped_queue.Inc();
         ++box.drops_since_write;
       } else {
         AddPending(std::move(d));
       }
-      if (box.drops_since_write > server_.options.max_queued_messages && writing_ &&
+      if (box.drops_since_write > worker_.server.options.max_queued_messages && writing_ &&
           std::chrono::steady_clock::now() - box.write_started > kStalledWrite) {
         // More than a queue's worth dropped while one write has not finished for seconds:
         // the consumer stopped reading.
-        server_.metrics.slow_disconnects.Inc();
+        worker_.server.metrics.slow_disconnects.Inc();
         Handle(conn_.Close(mqtt::ReasonCode::kQuotaExceeded));
         return;
       }
@@ -663,7 +742,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     while (box.pending_head < box.pending.size() && box.out.size() < kEncodeAhead) {
       Delivery& d = box.pending[box.pending_head];
       if (d.qos != mqtt::QoS::kAtMostOnce &&
-          conn_.OutboundInflight() >= server_.options.max_inflight) {
+          conn_.OutboundInflight() >= worker_.server.options.max_inflight) {
         break;
       }
       if (d.released) {  // the client has it: only the PUBREL is outstanding
@@ -676,7 +755,7 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
       }
       const std::optional<mqtt::PublishView> view = ViewOf(d, version_, now);
       if (!view) {
-        server_.metrics.dropped_expired.Inc();
+        worker_.server.metrics.dropped_expired.Inc();
         (void)TakePending(box);
         continue;
       }
@@ -688,11 +767,11 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
       }
       if (!id.ok()) {
         if (id.error().code == Errc::kRateLimited) break;  // the client's receive maximum
-        server_.metrics.dropped_too_large.Inc();           // above the client's packet size
+        worker_.server.metrics.dropped_too_large.Inc();    // above the client's packet size
         (void)TakePending(box);
         continue;
       }
-      server_.metrics.messages_out[static_cast<int>(d.qos)]->Inc();
+      worker_.server.metrics.messages_out[static_cast<int>(d.qos)]->Inc();
       Delivery sent = TakePending(box);
       if (sent.qos != mqtt::QoS::kAtMostOnce) AddInflight(box, *id, std::move(sent));
     }
@@ -751,7 +830,12 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     writing_ = true;
     box.write_started = std::chrono::steady_clock::now();
     box.sending.swap(box.out);
-    auto done = [self = shared_from_this()](error_code ec, std::size_t n) { self->OnWrite(ec, n); };
+    if (tls_) {
+      asio::async_write(
+          tls_->stream, asio::buffer(box.sending),
+          [self = shared_from_this()](error_code ec, std::size_t n) { self->OnWrite(ec, n); });
+      return;
+    }
     if (ws_) {
       // Control frames first (never inside a data frame), then everything queued as one
       // binary frame.
@@ -760,21 +844,54 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
       if (!box.sending.empty()) {
         mqtt::AppendWsFrameHeader(mqtt::WsOpcode::kBinary, box.sending.size(), ws_->head);
       }
-      const std::array<asio::const_buffer, 2> buffers{asio::buffer(ws_->head),
-                                                      asio::buffer(box.sending)};
-      asio::async_write(socket_, buffers, std::move(done));
-    } else if (tls_) {
-      asio::async_write(tls_->stream, asio::buffer(box.sending), std::move(done));
-    } else {
-      asio::async_write(socket_, asio::buffer(box.sending), std::move(done));
     }
+    box.written = 0;
+    ContinueWrite();
+  }
+
+  // TCP and WebSocket: writes the rest of the write in flight (the WebSocket head, then
+  // box.sending) as far as the socket takes it; when the socket is full, OnReady continues
+  // once it is writable again. OnWrite runs as a posted handler, as an Asio completion would.
+  void ContinueWrite() {
+    Outbox& box = *box_;  // kept while writing_
+    std::string empty;
+    std::string& head = ws_ ? ws_->head : empty;
+    const std::size_t total = head.size() + box.sending.size();
+    while (box.written < total) {
+      std::array<iovec, 2> iov{};
+      std::size_t count = 0;
+      if (box.written < head.size()) {
+        iov[count++] = {head.data() + box.written, head.size() - box.written};
+      }
+      const std::size_t from = std::max(box.written, head.size()) - head.size();
+      if (from < box.sending.size()) {
+        iov[count++] = {box.sending.data() + from, box.sending.size() - from};
+      }
+      msghdr msg{};
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = count;
+      const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n >= 0) {
+        box.written += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        write_blocked_ = true;
+        return;
+      }
+      const error_code ec(errno, boost::system::system_category());
+      asio::post(worker_.ioc, [self = shared_from_this(), ec] { self->OnWrite(ec, 0); });
+      return;
+    }
+    asio::post(worker_.ioc, [self = shared_from_this(), total] { self->OnWrite({}, total); });
   }
 
   void OnWrite(error_code ec, std::size_t n) {
     Outbox& box = *box_;  // kept while writing_
     writing_ = false;
     box.drops_since_write = 0;
-    server_.metrics.bytes_out.Inc(n);
+    worker_.server.metrics.bytes_out.Inc(n);
     box.sending.clear();
     if (closed_) return;
     if (ec) {
@@ -806,10 +923,17 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
   void FinishClose() {
     if (closed_) return;
     closed_ = true;
-    error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
-    server_.Unregister(worker_, this);
+    if (tls_) {
+      error_code ec;
+      tls_->socket.shutdown(tcp::socket::shutdown_both, ec);
+      tls_->socket.close(ec);
+    } else if (fd_ >= 0) {
+      ::epoll_ctl(worker_.poller.native_handle(), EPOLL_CTL_DEL, fd_, nullptr);
+      ::shutdown(fd_, SHUT_RDWR);
+      ::close(fd_);
+      fd_ = -1;
+    }
+    worker_.server.Unregister(worker_, this);
   }
 
   // ---- deadlines ----------------------------------------------------------------------
@@ -838,10 +962,11 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     return !ws_->control.empty();
   }
 
-  // A TLS connection's stream over socket_ and its read buffer (~40 KiB with OpenSSL's and
-  // Asio's record buffers); null for TCP.
+  // A TLS connection's socket, its stream and its read buffer (~40 KiB with OpenSSL's and
+  // Asio's record buffers); null for TCP and WebSocket.
   struct Tls {
-    Tls(Socket& socket, asio::ssl::context& context) : stream(socket, context) {}
+    Tls(Socket&& s, asio::ssl::context& context) : socket(std::move(s)), stream(socket, context) {}
+    Socket socket;
     TlsStream stream;
     std::array<char, kTlsReadBufferSize> buffer{};
   };
@@ -857,32 +982,43 @@ class MqttServer::Impl::Conn : public std::enable_shared_from_this<Conn>, public
     bool failed = false;  // the socket failed: nothing more to send
   };
 
-  Impl& server_;
-  Worker& worker_;
-  Socket socket_;
+  Worker& worker_;  // and worker_.server
   std::unique_ptr<Tls> tls_;
   std::unique_ptr<Ws> ws_;
   mqtt::Connection conn_;
   // Created at accept (remote_ip), completed at CONNECT, then shared with the broker's
   // session and never changed.
   std::shared_ptr<ClientIdentity> identity_;
-  mqtt::ProtocolVersion version_ = mqtt::ProtocolVersion::kV5;
   std::uint64_t generation_ = 0;
-  bool attached_ = false;
-  bool writing_ = false;
-  bool closing_ = false;
-  bool closed_ = false;
-  bool reading_stopped_ = false;
-  bool read_paused_ = false;   // too many publishes waiting for their acknowledgement
-  bool in_publish_ = false;    // inside OnPublished's call to Broker::Publish
-  std::int8_t sync_ack_ = -1;  // the latch answered inside Broker::Publish: 1 ok, 0 failed
-  bool peer_gone_ = false;
-  double rate_tokens_ = 0;
   SysTime rate_updated_{};
+  double rate_tokens_ = 0;
   std::unique_ptr<Outbox> box_;  // null while there is nothing to send
-
   std::vector<Delivery> inbox_;  // guarded by worker_.inbox_mutex
-  bool drain_posted_ = false;    // guarded by worker_.inbox_mutex
+
+  // The small fields packed together: this object is most of an idle connection's memory
+  // (src/broker/README.md, "Memory per connection").
+  int fd_ = -1;  // TCP and WebSocket (owned; -1 once closed); TLS: tls_->socket
+
+ public:
+  std::uint32_t slot_ = 0;  // index in worker_.conns / worker_.deadlines
+
+ private:
+  mqtt::ProtocolVersion version_ = mqtt::ProtocolVersion::kV5;
+  std::int8_t sync_ack_ = -1;  // the latch answered inside Broker::Publish: 1 ok, 0 failed
+  bool drain_posted_ = false;  // guarded by worker_.inbox_mutex: not in the bit-fields below
+  // Touched only on the connection's thread.
+  bool attached_ : 1 = false;
+  bool writing_ : 1 = false;
+  bool closing_ : 1 = false;
+  bool closed_ : 1 = false;
+  bool reading_stopped_ : 1 = false;
+  bool read_paused_ : 1 = false;  // too many publishes waiting for their acknowledgement
+  bool in_publish_ : 1 = false;   // inside OnPublished's call to Broker::Publish
+  bool peer_gone_ : 1 = false;
+  bool read_wanted_ : 1 = false;    // WaitRead: the next readable edge reads (TCP, WebSocket)
+  bool read_ready_ : 1 = false;     // an edge came (or the buffer filled) while no read waited
+  bool write_blocked_ : 1 = false;  // the socket was full: the next writable edge continues
+  bool peer_ended_ : 1 = false;     // an edge said the peer closed or the socket failed
 };
 
 void MqttServer::Impl::Accept(bool tls) {
@@ -989,6 +1125,23 @@ void MqttServer::Impl::Sweep(Worker& worker) {
     }
     for (auto& conn : due) conn->OnDeadline();
     Sweep(worker);
+  });
+}
+
+void MqttServer::Impl::Poll(Worker& worker) {
+  worker.poller.async_wait(Descriptor::wait_read, [this, &worker](error_code ec) {
+    if (ec) return;
+    std::array<epoll_event, 128> events{};
+    int n = 0;
+    do {
+      n = ::epoll_wait(worker.poller.native_handle(), events.data(),
+                       static_cast<int>(events.size()), 0);
+      for (int i = 0; i < n; ++i) {
+        static_cast<Conn*>(events[static_cast<std::size_t>(i)].data.ptr)
+            ->OnReady(events[static_cast<std::size_t>(i)].events);
+      }
+    } while (n == static_cast<int>(events.size()));
+    Poll(worker);
   });
 }
 
@@ -1112,6 +1265,9 @@ void MqttServer::Start() {
   impl_->Accept(false);
   if (impl_->tls_acceptor.is_open()) impl_->Accept(true);
   asio::post(impl_->tick_timer.get_executor(), [this] { impl_->Tick(); });
+  for (auto& worker : impl_->workers) {
+    asio::post(worker->ioc, [this, w = worker.get()] { impl_->Poll(*w); });
+  }
   for (std::size_t i = 0; i < impl_->workers.size(); ++i) {
     impl_->threads.emplace_back([ioc = &impl_->workers[i]->ioc, i] {
       SetThreadName("sw-mqtt-" + std::to_string(i));

@@ -5,8 +5,10 @@
 // WebSocket connections whose opening handshake the HTTP server completed (AdoptWebSocket;
 // such a connection differs only in its framing, protocol/ws_frame.hpp).
 //
-// Per connection: one io_context (one per thread; no strands), reads on readiness into a
-// per-thread buffer (an idle connection holds no read buffer), one write in flight with
+// Per connection: one io_context (one per thread; no strands); a TCP or WebSocket socket is
+// not an Asio socket but a descriptor in its thread's epoll set, on which Asio waits once for
+// all of them (an idle connection costs Asio nothing); reads on readiness into a per-thread
+// buffer (an idle connection holds no read buffer), one write in flight with
 // everything queued meanwhile coalesced into the next, deliveries encoded ~64 KiB ahead of the
 // socket, no timer of its own: each thread sweeps its connections' deadlines
 // (Connection::NextDeadline, the close grace) every 250 ms.

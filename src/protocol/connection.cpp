@@ -83,8 +83,13 @@ void Connection::ReleaseTablesIfEmpty() {
 }
 
 Connection::Connection(ConnectionOptions options, SysTime now)
+    : Connection(std::make_shared<const ConnectionOptions>(std::move(options)), now) {}
+
+Connection::Connection(std::shared_ptr<const ConnectionOptions> options, SysTime now,
+                       PublishFilter* filter)
     : options_(std::move(options)),
-      framer_(options_.max_packet_size),
+      filter_(filter),
+      framer_(options_->max_packet_size),
       opened_at_(now),
       last_received_(now) {}
 
@@ -119,7 +124,7 @@ void Connection::ProcessFrame(std::string_view frame, Actions& out) {
       // Everything after CONNECT waits for the caller's Accept (MQTT-3.1.4-7).
       held_->bytes += frame.size();
       held_->frames.emplace_back(frame);
-      if (held_->bytes > options_.max_packet_size) {
+      if (held_->bytes > options_->max_packet_size) {
         Violation(ReasonCode::kQuotaExceeded, "too much data before CONNACK", out);
       }
       return;
@@ -181,10 +186,10 @@ Actions Connection::Accept(bool session_present, std::string assigned_client_id)
   connack.session_present = session_present;
   if (version_ == ProtocolVersion::kV5) {
     Properties& p = connack.properties;
-    if (options_.receive_maximum != 65'535) p.receive_maximum = options_.receive_maximum;
-    if (options_.topic_alias_maximum != 0) p.topic_alias_maximum = options_.topic_alias_maximum;
+    if (options_->receive_maximum != 65'535) p.receive_maximum = options_->receive_maximum;
+    if (options_->topic_alias_maximum != 0) p.topic_alias_maximum = options_->topic_alias_maximum;
     p.maximum_packet_size =
-        static_cast<std::uint32_t>(std::min<std::size_t>(options_.max_packet_size, 268'435'460));
+        static_cast<std::uint32_t>(std::min<std::size_t>(options_->max_packet_size, 268'435'460));
     if (client_id_empty_ && !assigned_client_id.empty()) {
       p.assigned_client_identifier = std::move(assigned_client_id);
     }
@@ -322,7 +327,7 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
   }
   if (publish.properties.topic_alias) {
     const std::uint16_t alias = *publish.properties.topic_alias;
-    if (alias > options_.topic_alias_maximum) {
+    if (alias > options_->topic_alias_maximum) {
       Violation(ReasonCode::kTopicAliasInvalid,
                 "topic alias " + std::to_string(alias) + " above the maximum", out);
       return;
@@ -341,8 +346,9 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
     publish.properties.topic_alias.reset();
   }
   const std::uint16_t id = publish.packet_id;
-  const ReasonCode verdict =
-      options_.publish_filter ? options_.publish_filter(publish) : ReasonCode::kSuccess;
+  const ReasonCode verdict = filter_                    ? filter_->FilterPublish(publish)
+                             : options_->publish_filter ? options_->publish_filter(publish)
+                                                        : ReasonCode::kSuccess;
   const bool refused = static_cast<std::uint8_t>(verdict) >= 0x80;
   const std::uint8_t ack_code =
       version_ == ProtocolVersion::kV5 ? static_cast<std::uint8_t>(verdict) : std::uint8_t{0};
@@ -363,7 +369,7 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
         return;
       }
       puback.reason_code = ack_code;
-      if (options_.manual_acks) {
+      if (options_->manual_acks) {
         if (!refused && !AdmitDeferred(out)) return;
         T().pending_acks.push_back(PendingAck{id, QoS::kAtLeastOnce, ack_code, refused});
         if (refused) {
@@ -389,15 +395,15 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
         if (!pending) SendPacket(pubrec, out);
         return;
       }
-      if (R().inbound_qos2.size() >= options_.receive_maximum) {
+      if (R().inbound_qos2.size() >= options_->receive_maximum) {
         Violation(ReasonCode::kReceiveMaximumExceeded, "more QoS 2 publishes than allowed", out);
         return;
       }
       pubrec.reason_code = ack_code;
       // A refused QoS 2 flow ends at the PUBREC in 5.0; 3.1.1 completes it and drops the message.
-      if (options_.manual_acks && !refused && !AdmitDeferred(out)) return;
+      if (options_->manual_acks && !refused && !AdmitDeferred(out)) return;
       if (!refused || version_ != ProtocolVersion::kV5) Insert(T().inbound_qos2, id);
-      if (options_.manual_acks) {
+      if (options_->manual_acks) {
         T().pending_acks.push_back(PendingAck{id, QoS::kExactlyOnce, ack_code, refused});
         if (refused) {
           FlushAcks(out);
@@ -414,7 +420,7 @@ void Connection::HandlePublish(mqtt::Publish publish, Actions& out) {
 }
 
 bool Connection::AdmitDeferred(Actions& out) {
-  if (version_ == ProtocolVersion::kV5 && PendingAcks() >= options_.receive_maximum) {
+  if (version_ == ProtocolVersion::kV5 && PendingAcks() >= options_->receive_maximum) {
     Violation(ReasonCode::kReceiveMaximumExceeded, "more unacknowledged publishes than allowed",
               out);
     return false;
@@ -591,7 +597,7 @@ Actions Connection::OnTick(SysTime now) {
 
 std::optional<SysTime> Connection::NextDeadline() const {
   switch (state_) {
-    case State::kAwaitingConnect: return opened_at_ + options_.connect_timeout;
+    case State::kAwaitingConnect: return opened_at_ + options_->connect_timeout;
     case State::kAwaitingAccept:
     case State::kConnected:
       if (keep_alive_s_ == 0) return std::nullopt;
