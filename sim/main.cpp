@@ -1,7 +1,8 @@
 // sitewatch-sim: simulated Sitewatch devices (the firmware cores of firmware/ with simulated
-// physics, loads and radio) against a server over real MQTT. See sim/README.md.
+// physics, loads and radio) against a server over real MQTT or, for pit nodes that poll, the
+// HTTP device API. See sim/README.md.
 //
-//   sitewatch-sim --demo --devices-file FILE [--port 1883]
+//   sitewatch-sim --demo --devices-file FILE [--port 1883] [--transport http --http-port 8080]
 //   sitewatch-sim --scenario FILE --devices-file FILE [--port 1883]
 //   sitewatch-sim --load --devices-file FILE --devices N --rate R [--duration 10s] [--qos 1]
 //   sitewatch-sim --provision --workshop-slug S --provisioning-key K --credentials-out FILE
@@ -29,6 +30,7 @@
 #include "model/provision.hpp"
 #include "model/scenario.hpp"
 #include "model/world.hpp"
+#include "net/http_transport.hpp"
 #include "net/load_runner.hpp"
 #include "net/mqtt_transport.hpp"
 
@@ -63,6 +65,9 @@ constexpr const char* kUsage =
     "  --devices-file FILE    credentials, \"uid secret kind\" per line (sitewatch demo writes "
     "it)\n"
     "  --host H --port P      the server's MQTT listener (127.0.0.1:1883)\n"
+    "  --transport mqtt|http  how pit nodes talk to the server (mqtt; a devices file line may\n"
+    "                         say transport=http per node); CCUs always use MQTT\n"
+    "  --http-port P          the server's HTTP API port, for HTTP nodes (8080)\n"
     "  --interval S           telemetry interval of nodes and CCUs in seconds (5)\n"
     "  --duration D           stop after D (scenario default 1h; load default 10s; demo and\n"
     "                         live: none)\n"
@@ -81,6 +86,8 @@ struct Options {
   std::string devices_file;
   std::string host = "127.0.0.1";
   int port = 1883;
+  int http_port = 8080;
+  bool http_nodes = false;  // --transport http: every pit node polls over HTTP
   std::uint32_t interval_s = 5;
   std::optional<SimTime> duration;
   std::optional<bool> relays;
@@ -184,6 +191,18 @@ std::optional<Options> ParseArgs(int argc, char** argv, std::string* error) {
       auto v = number(1, 65535);
       if (!v) return std::nullopt;
       o.port = static_cast<int>(*v);
+    } else if (a == "--http-port") {
+      auto v = number(1, 65535);
+      if (!v) return std::nullopt;
+      o.http_port = static_cast<int>(*v);
+    } else if (a == "--transport") {
+      auto v = value();
+      if (!v) return std::nullopt;
+      if (*v != "mqtt" && *v != "http") {
+        *error = "--transport must be mqtt or http";
+        return std::nullopt;
+      }
+      o.http_nodes = *v == "http";
     } else if (a == "--interval") {
       auto v = number(1, 86400);
       if (!v) return std::nullopt;
@@ -264,6 +283,12 @@ std::optional<Options> ParseArgs(int argc, char** argv, std::string* error) {
       return std::nullopt;
     }
   }
+  if (o.http_nodes && o.mode == "load") {
+    // Two connections per device for up to 50 000 devices, and telemetry answered only after
+    // the commit: the load mode measures the MQTT path only.
+    *error = "--transport http does not run with --load (the load mode is MQTT only)";
+    return std::nullopt;
+  }
   if (o.provision) {
     if (o.mode == "load") {
       *error = "--provision runs with --demo, --scenario FILE or alone, not with --load";
@@ -336,13 +361,109 @@ class WorldSink final : public TransportSink {
   bool verbose_;
 };
 
+// Routes each device (the world's client index) to its transport, MQTT or HTTP, and the
+// transports' events back to the world under the world's index.
+class NetRouter final : public Transport {
+ public:
+  NetRouter(MqttTransport& mqtt, HttpTransport& http)
+      : mqtt_(mqtt), http_(http), mqtt_sink_(*this, false), http_sink_(*this, true) {}
+  ~NetRouter() override {
+    mqtt_.SetSink(nullptr);
+    http_.SetSink(nullptr);
+  }
+  NetRouter(const NetRouter&) = delete;
+  NetRouter& operator=(const NetRouter&) = delete;
+
+  // Adds the next device (world index = routes_.size()).
+  void Add(const Credential& c, bool http) {
+    const std::size_t local =
+        http ? http_.AddClient(c.uid, c.secret) : mqtt_.AddClient(c.uid, c.secret);
+    (http ? http_global_ : mqtt_global_).push_back(routes_.size());
+    routes_.push_back(Route{http, local});
+  }
+  void Execute(std::size_t client, const LinkAction& action) override {
+    if (client >= routes_.size()) return;
+    const Route& r = routes_[client];
+    if (r.http) {
+      http_.Execute(r.local, action);
+    } else {
+      mqtt_.Execute(r.local, action);
+    }
+  }
+  void Poll(std::chrono::milliseconds timeout) {
+    if (http_.size() == 0) {
+      mqtt_.Poll(timeout);
+    } else if (mqtt_.size() == 0) {
+      http_.Poll(timeout);
+    } else {
+      mqtt_.Poll(std::chrono::milliseconds(0));
+      http_.Poll(timeout);
+    }
+  }
+  // Where the events go (world indices); nullptr: nowhere (the goodbye at the end).
+  void SetSink(TransportSink* world) {
+    world_ = world;
+    mqtt_.SetSink(world ? &mqtt_sink_ : nullptr);
+    http_.SetSink(world ? &http_sink_ : nullptr);
+  }
+  std::size_t http_devices() const { return http_.size(); }
+  TransportStats stats() const {
+    TransportStats t = mqtt_.stats();
+    const TransportStats& h = http_.stats();
+    t.connect_attempts += h.connect_attempts;
+    t.connect_failures += h.connect_failures;
+    t.publishes += h.publishes;
+    t.publish_errors += h.publish_errors;
+    t.acks += h.acks;
+    t.messages += h.messages;
+    t.disconnects += h.disconnects;
+    t.refused += h.refused;
+    t.skipped += h.skipped;
+    return t;
+  }
+
+ private:
+  struct Route {
+    bool http = false;
+    std::size_t local = 0;
+  };
+  class LocalSink final : public TransportSink {
+   public:
+    LocalSink(NetRouter& router, bool http) : router_(router), http_(http) {}
+    void OnConnected(std::size_t c) override { router_.world_->OnConnected(Global(c)); }
+    void OnDisconnected(std::size_t c) override { router_.world_->OnDisconnected(Global(c)); }
+    void OnPublishAcked(std::size_t c, std::uint32_t token) override {
+      router_.world_->OnPublishAcked(Global(c), token);
+    }
+    void OnMessage(std::size_t c, std::string_view topic, std::string_view payload) override {
+      router_.world_->OnMessage(Global(c), topic, payload);
+    }
+
+   private:
+    std::size_t Global(std::size_t local) const {
+      return (http_ ? router_.http_global_ : router_.mqtt_global_)[local];
+    }
+    NetRouter& router_;
+    bool http_;
+  };
+
+  MqttTransport& mqtt_;
+  HttpTransport& http_;
+  LocalSink mqtt_sink_;
+  LocalSink http_sink_;
+  TransportSink* world_ = nullptr;
+  std::vector<Route> routes_;
+  std::vector<std::size_t> mqtt_global_;
+  std::vector<std::size_t> http_global_;
+};
+
 struct Fleet {
   std::vector<PitNode*> nodes;
   std::vector<Ccu*> ccus;
 };
 
-Fleet Populate(const Options& o, const FleetPlan& plan, const WallClock& wall,
-               MqttTransport& transport, World& world) {
+Fleet Populate(const Options& o, const FleetPlan& plan, const WallClock& wall, NetRouter& net,
+               World& world) {
   Fleet fleet;
   const bool relays_on = o.relays.value_or(o.mode == "demo");
   for (std::size_t i = 0; i < plan.nodes.size(); ++i) {
@@ -352,7 +473,7 @@ Fleet Populate(const Options& o, const FleetPlan& plan, const WallClock& wall,
     n.seed = HashSeed(n.uid, o.seed);
     n.pit.mean_temperature_c = 20.5 + 0.8 * static_cast<double>(i % 4);
     n.pit.background_pm10 = 7.0 + 2.0 * static_cast<double>(i % 3);
-    transport.AddClient(plan.nodes[i].uid, plan.nodes[i].secret);
+    net.Add(plan.nodes[i], o.http_nodes || plan.nodes[i].http);
     auto node = std::make_unique<PitNode>(n, wall);
     fleet.nodes.push_back(node.get());
     world.Add(std::move(node));
@@ -375,7 +496,7 @@ Fleet Populate(const Options& o, const FleetPlan& plan, const WallClock& wall,
       c.radio.interference = 0.01;
     }
     c.seed = HashSeed(c.uid, o.seed);
-    transport.AddClient(gp.credential.uid, gp.credential.secret);
+    net.Add(gp.credential, false);  // the HTTP API cannot carry its outlets' telemetry
     auto ccu = std::make_unique<Ccu>(c, wall);
     fleet.ccus.push_back(ccu.get());
     world.Add(std::move(ccu));
@@ -384,7 +505,7 @@ Fleet Populate(const Options& o, const FleetPlan& plan, const WallClock& wall,
 }
 
 std::string Summary(const std::string& mode, SimTime now, World& world, const Fleet& fleet,
-                    const MqttTransport& transport) {
+                    const NetRouter& net) {
   RadioStats radio;
   OutletStats outlets;
   fw::UplinkCounters uplink;
@@ -410,7 +531,7 @@ std::string Summary(const std::string& mode, SimTime now, World& world, const Fl
     uplink.dropped_readings += c->uplink().counters().dropped_readings;
   }
   const WorldStats& w = world.stats();
-  const TransportStats& t = transport.stats();
+  const TransportStats t = net.stats();
   std::string j = "{\"mode\":\"" + mode + "\"";
   j += ",\"sim_time_s\":" + std::to_string(now.count() / 1000);
   j += ",\"nodes\":" + std::to_string(fleet.nodes.size());
@@ -420,6 +541,9 @@ std::string Summary(const std::string& mode, SimTime now, World& world, const Fl
   j += ",\"published\":" + std::to_string(t.publishes);
   j += ",\"acked\":" + std::to_string(t.acks);
   j += ",\"received\":" + std::to_string(t.messages);
+  j += ",\"http_nodes\":" + std::to_string(net.http_devices());
+  j += ",\"http_refused\":" + std::to_string(t.refused);
+  j += ",\"http_skipped\":" + std::to_string(t.skipped);
   j += ",\"scenario_steps\":" + std::to_string(w.steps_applied);
   j += ",\"gateway_commands\":" + std::to_string(uplink.commands);
   j += ",\"gateway_answers\":" + std::to_string(uplink.answered);
@@ -443,7 +567,9 @@ std::string Summary(const std::string& mode, SimTime now, World& world, const Fl
 }
 
 int RunWorld(const Options& o, const FleetPlan& plan, std::optional<Scenario> scenario) {
-  MqttTransport transport(o.host, o.port);
+  MqttTransport mqtt(o.host, o.port);
+  HttpTransport http(o.host, o.http_port, [](const std::string& line) { Log("%s", line); });
+  NetRouter transport(mqtt, http);
   World world(transport);
   const WallClock wall{UnixNowMs()};
   Fleet fleet = Populate(o, plan, wall, transport, world);
@@ -481,9 +607,13 @@ int RunWorld(const Options& o, const FleetPlan& plan, std::optional<Scenario> sc
   constexpr int kMaxCatchUp = 200;
   const auto start = Clock::now();
   world.Boot(now);
-  Log("%s", std::to_string(fleet.nodes.size()) + " pit nodes and " +
-                std::to_string(fleet.ccus.size()) + " CCUs against " + o.host + ":" +
-                std::to_string(o.port));
+  Log("%s",
+      std::to_string(fleet.nodes.size()) + " pit nodes and " + std::to_string(fleet.ccus.size()) +
+          " CCUs against " + o.host + ":" + std::to_string(o.port) +
+          (transport.http_devices() > 0
+               ? " (" + std::to_string(transport.http_devices()) +
+                     " nodes over the HTTP device API on port " + std::to_string(o.http_port) + ")"
+               : std::string()));
   std::vector<Command> commands;
   SimTime next_report = SimTime(60000);
   while (!g_stop && !world.finished() && now < limit) {

@@ -34,19 +34,34 @@ std::optional<std::vector<Credential>> ParseCredentials(std::string_view text, s
     ++line_no;
     const std::vector<std::string> w = SplitWords(line);
     if (w.empty()) continue;
-    const bool protocol_ok =
-        w.size() < 4 || (w[2] == "outlet" && (w[3] == "protocol=1" || w[3] == "protocol=2"));
-    if (w.size() < 2 || w.size() > 4 || !ValidUid(w[0]) || w[1].size() > 256 || !protocol_ok) {
+    Credential c;
+    bool ok = w.size() >= 2 && w.size() <= 4 && ValidUid(w[0]) && w[1].size() <= 256;
+    if (ok) {
+      c.uid = w[0];
+      c.secret = w[1];
+      c.kind = w.size() >= 3 ? w[2] : "sensor_node";
+    }
+    if (ok && w.size() == 4) {
+      if (c.kind == "outlet" && (w[3] == "protocol=1" || w[3] == "protocol=2")) {
+        c.protocol = w[3] == "protocol=1" ? 1 : 2;
+      } else if (c.kind == "sensor_node" &&
+                 (w[3] == "transport=http" || w[3] == "transport=mqtt")) {
+        c.http = w[3] == "transport=http";
+      } else {
+        ok = false;
+      }
+    }
+    if (!ok) {
       *error = "line " + std::to_string(line_no) +
-               ": expected \"uid secret [kind]\" or \"uid secret outlet protocol=1|2\"";
+               ": expected \"uid secret [kind]\", \"uid secret outlet protocol=1|2\" or "
+               "\"uid secret sensor_node transport=mqtt|http\"";
       return std::nullopt;
     }
     if (out.size() >= kMaxDevices) {
       *error = "more than " + std::to_string(kMaxDevices) + " devices";
       return std::nullopt;
     }
-    out.push_back(Credential{w[0], w[1], w.size() >= 3 ? w[2] : "sensor_node",
-                             w.size() == 4 && w[3] == "protocol=1" ? 1 : 2});
+    out.push_back(std::move(c));
   }
   return out;
 }

@@ -4,7 +4,9 @@
 // tools' "uid secret" files work too). Outlets ("GW.XX", XX = radio address in hex) are
 // simulated behind their gateway and need no secret of their own; cameras are skipped.
 // An outlet line may end with "protocol=1": a legacy PIC outlet (SimLegacyOutlet) instead
-// of a Sitewatch (protocol 2, the default) one.
+// of a Sitewatch (protocol 2, the default) one. A sensor node's line may end with
+// "transport=http": it polls the HTTP device API instead of holding an MQTT session
+// (gateways cannot: the HTTP API takes no telemetry for a gateway's outlets).
 // Pure parsing; thread-safe. Bounded: kMaxDevices lines.
 #pragma once
 
@@ -20,7 +22,8 @@ struct Credential {
   std::string uid;
   std::string secret;
   std::string kind;
-  int protocol = 2;  // outlets: 1 = legacy PIC, 2 = Sitewatch
+  int protocol = 2;   // outlets: 1 = legacy PIC, 2 = Sitewatch
+  bool http = false;  // sensor nodes: the HTTP device API instead of MQTT ("transport=http")
 };
 
 struct GatewayPlan {
