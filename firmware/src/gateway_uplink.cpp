@@ -921,7 +921,9 @@ void GatewayUplink::SyncOutlets(std::string_view id, Span<const JsonMember> para
   JsonMember items[kMaxOutlets + 1];
   size_t count = 0;
   const JsonError parsed = ParseJsonArray(list->value, Span<JsonMember>(items), &count);
-  if (parsed == JsonError::kTooManyMembers) {
+  // `items` holds one more than the gateway takes, so that a 33rd outlet parses and is refused
+  // here, before `specs` (kMaxOutlets) is filled.
+  if (parsed == JsonError::kTooManyMembers || (parsed == JsonError::kOk && count > kMaxOutlets)) {
     detail.Add("more than ").Add(kMaxOutlets).Add(" outlets (the gateway's limit)");
     return refuse();
   }
