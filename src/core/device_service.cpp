@@ -213,7 +213,16 @@ Result<DeviceWithSecret> DeviceService::RotateSecret(const Principal& p, std::st
 }
 
 Result<Device> DeviceService::Delete(const Principal& p, std::string_view uid, bool purge) {
-  SW_ASSIGN_OR_RETURN(Device d, Visible(p, Action::kDeviceDelete, uid));
+  auto visible = Visible(p, Action::kDeviceDelete, uid);
+  if (!visible.ok() && purge && visible.error().code == Errc::kNotFound &&
+      ValidateDeviceUid(uid).ok()) {
+    // A device retired earlier: purging it removes its row and history and frees its uid.
+    SW_ASSIGN_OR_RETURN(Device retired, stores_.devices.GetRetiredDevice(Scope::For(p), uid));
+    SW_TRY(Authorize(p, Action::kDeviceDelete, retired.workshop_id));
+    SW_TRY(stores_.devices.DeleteDevice(Scope::For(p), retired.id, true));
+    return retired;
+  }
+  SW_ASSIGN_OR_RETURN(Device d, std::move(visible));
   SW_TRY(stores_.devices.DeleteDevice(Scope::For(p), d.id, purge));
   if (d.kind == DeviceKind::kOutlet && outlets_changed_) outlets_changed_(d.parent_uid);
   return d;

@@ -104,6 +104,8 @@ class DeviceStore {
   // DEVICE_UID_TAKEN, RADIO_ADDRESS_TAKEN or LICENCE_KEY_TAKEN.
   virtual Result<Device> CreateDevice(const Scope& scope, const Device& d) = 0;
   virtual Result<Device> GetDevice(const Scope& scope, std::string_view uid) = 0;
+  // A retired device by its uid (to purge it later); NotFound when none is retired.
+  virtual Result<Device> GetRetiredDevice(const Scope& scope, std::string_view uid) = 0;
   virtual Result<Page<Device>> ListDevices(const Scope& scope, WorkshopId workshop,
                                            const DeviceFilter& filter, PageRequest page) = 0;
   // Name, pit, status, report interval and secret hash.

@@ -45,6 +45,9 @@ class FakeDevices final : public DeviceStore {
     return out;
   }
   Result<Device> UpdateDevice(const Scope&, const Device& d) override { return d; }
+  Result<Device> GetRetiredDevice(const Scope&, std::string_view) override {
+    return MakeError(Errc::kNotFound, "device not found", "NOT_FOUND");
+  }
   Status DeleteDevice(const Scope&, DeviceId, bool) override { return Ok{}; }
   Status SavePresence(const std::vector<PresenceRecord>&) override { return Ok{}; }
 

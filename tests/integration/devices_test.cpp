@@ -118,9 +118,22 @@ TEST_F(DevicesTest, OutletsHangOffAGatewayAtAUniqueRadioAddress) {
   // Nor can the gateway be purged while a retired outlet still refers to it.
   auto early_purge = client.Request("DELETE", "/api/v1/devices/CCU-02?purge=true", "", admin_);
   EXPECT_EQ(early_purge.ErrorCode(), "DEVICE_HAS_CHILDREN");
-  ASSERT_EQ(client.Request("DELETE", "/api/v1/devices/CCU-02.FE?purge=true", "", admin_).status,
+  // The retired outlet can still be purged (the lookup is tenant-scoped like every device
+  // read), which frees its uid and address: it used to be gone for every call, so the address
+  // could never be reused.
+  EXPECT_EQ(client.Get("/api/v1/devices/CCU-02.FE", admin_).status, 404)
+      << "a retired device is gone for reads";
+  auto purge_retired = client.Request("DELETE", "/api/v1/devices/CCU-02.FE?purge=true", "", admin_);
+  ASSERT_EQ(purge_retired.status, 200) << purge_retired.body;
+  EXPECT_EQ(purge_retired.Json().at("data").at("purged"), true);
+  EXPECT_EQ(Register({{"kind", "outlet"}, {"parent_uid", "CCU-02"}, {"radio_address", 254}}).status,
+            201)
+      << "the replacement takes the address";
+  EXPECT_EQ(client.Request("DELETE", "/api/v1/devices/CCU-02.FE?purge=true", "", admin_).status,
+            200);
+  EXPECT_EQ(client.Request("DELETE", "/api/v1/devices/CCU-02.FE?purge=true", "", admin_).status,
             404)
-      << "a retired device is gone for every API call";
+      << "purged: nothing left";
 }
 
 TEST_F(DevicesTest, RetireKeepsTheUidReservedAndPurgeFreesIt) {

@@ -746,6 +746,18 @@ Result<core::Device> SqliteStore::GetDevice(const Scope& scope, std::string_view
   return GetDeviceLocked(scope, uid);
 }
 
+Result<core::Device> SqliteStore::GetRetiredDevice(const Scope& scope, std::string_view uid) {
+  Timed t(*this, "device.get_retired");
+  SW_ASSIGN_OR_RETURN(Stmt st, db_->Prepare(Sql({kDeviceSelect,
+                                                 "WHERE d.uid = ?1 AND d.deleted_at IS NOT NULL "
+                                                 "AND (?2 OR d.workshop_id = ?3)"})));
+  st.Bind(1, uid);
+  BindScope(st, 2, scope);
+  SW_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return NotFound("device");
+  return ReadDevice(st);
+}
+
 Result<core::Page<core::Device>> SqliteStore::ListDevices(const Scope& scope, WorkshopId workshop,
                                                           const core::DeviceFilter& f,
                                                           core::PageRequest page) {

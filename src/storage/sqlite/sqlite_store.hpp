@@ -87,6 +87,7 @@ class SqliteStore final : public core::WorkshopStore,
   // Devices (sqlite_devices.cpp).
   Result<core::Device> CreateDevice(const core::Scope& scope, const core::Device& d) override;
   Result<core::Device> GetDevice(const core::Scope& scope, std::string_view uid) override;
+  Result<core::Device> GetRetiredDevice(const core::Scope& scope, std::string_view uid) override;
   Result<core::Page<core::Device>> ListDevices(const core::Scope& scope, WorkshopId workshop,
                                                const core::DeviceFilter& filter,
                                                core::PageRequest page) override;

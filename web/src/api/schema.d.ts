@@ -2856,7 +2856,7 @@ export interface operations {
     "device.delete": {
         parameters: {
             query?: {
-                /** @description also remove the row and free the uid */
+                /** @description also remove the row and its history and free the uid; works on a device retired earlier too */
                 purge?: boolean;
             };
             header?: never;
