@@ -531,7 +531,9 @@ void GatewayUplink::TakeReadings(uint32_t breaker_ma, bool periodic) {
     for (int i = 0; i < 2; ++i) {
       r.current_ma[i] = rec->status.current_ma[i];
       r.relay_on[i] = rec->status.relay_on[i];
+      r.tripped[i] = rec->status.tripped[i];
     }
+    r.threshold_ma = rec->status.threshold_ma;
     Buffer(r);
   }
 }
@@ -548,6 +550,10 @@ void GatewayUplink::WriteReading(JsonWriter& w, const Reading& r) const {
   if (r.device == 0) {
     w.Key("breaker_current_ma");
     w.Uint(r.breaker_ma);
+    // The limit in force when sent (it changes rarely: set_breaker_limit), so that a chart of
+    // the breaker can show it without a second query.
+    w.Key("breaker_limit_ma");
+    w.Uint(gateway_.breaker_limit_ma());
   } else {
     w.Key("current_a_ma");
     w.Uint(r.current_ma[0]);
@@ -557,6 +563,14 @@ void GatewayUplink::WriteReading(JsonWriter& w, const Reading& r) const {
     w.Uint(r.relay_on[0] ? 1 : 0);
     w.Key("relay_b");
     w.Uint(r.relay_on[1] ? 1 : 0);
+    w.Key("tripped_a");
+    w.Uint(r.tripped[0] ? 1 : 0);
+    w.Key("tripped_b");
+    w.Uint(r.tripped[1] ? 1 : 0);
+    if (r.threshold_ma != 0) {
+      w.Key("threshold_ma");
+      w.Uint(r.threshold_ma);
+    }
   }
   w.EndObject();
   w.EndObject();

@@ -233,6 +233,9 @@ TEST_F(UplinkTest, RelayCommandIsAnsweredWithTheMeasuredCurrentAndNeverRunTwice)
   EXPECT_NE(telemetry.back().find(R"("current_a_ma":520,"current_b_ma":0,"relay_a":1)"),
             std::string::npos)
       << telemetry.back();
+  // With the outlet's protection: trip flags, and its threshold when it reports one.
+  EXPECT_NE(telemetry.back().find(R"("tripped_a":0,"tripped_b":0)"), std::string::npos)
+      << telemetry.back();
 
   // Re-delivered: the first answer again; the outlet is not switched again.
   outlets_[0].status.relay_on[0] = false;  // (a person switched it off locally)
@@ -243,6 +246,14 @@ TEST_F(UplinkTest, RelayCommandIsAnsweredWithTheMeasuredCurrentAndNeverRunTwice)
   EXPECT_EQ(results[1], results[0]);
   EXPECT_FALSE(outlets_[0].status.relay_on[0]);
   EXPECT_EQ(uplink_->counters().duplicates, 1u);
+}
+
+// The CCU's own readings carry the breaker limit in force beside the breaker current.
+TEST_F(UplinkTest, OwnReadingsCarryTheBreakerLimit) {
+  Run(65000);
+  const auto own = Payloads("sw/d/CCU-1/telemetry");
+  ASSERT_FALSE(own.empty());
+  EXPECT_NE(own.back().find(R"("breaker_limit_ma":20000)"), std::string::npos) << own.back();
 }
 
 TEST_F(UplinkTest, FailuresAreAnsweredWithTheirReason) {

@@ -8,7 +8,7 @@ namespace {
 constexpr std::optional<double> kNone;
 
 // PRODUCT.md §3. Ranges without a stated bound use the sensor's physical limits.
-constexpr std::array<MetricSpec, 28> kCatalogue = {{
+constexpr std::array<MetricSpec, 29> kCatalogue = {{
     {"temperature", "°C", -40.0, 85.0},
     {"humidity", "%RH", 0.0, 100.0},
     {"pressure", "hPa", 300.0, 1100.0},
@@ -33,6 +33,7 @@ constexpr std::array<MetricSpec, 28> kCatalogue = {{
     {"tripped_b", "", 0.0, 1.0},
     {"threshold_ma", "mA", 0.0, 100000.0},
     {"breaker_current_ma", "mA", 0.0, 1000000.0},
+    {"breaker_limit_ma", "mA", 0.0, 1000000.0},  // the gateway's local cut-off limit
     {"power_w", "W", 0.0, 250000.0},
     {"energy_wh", "Wh", 0.0, kNone},
     {"rssi", "dBm", -130.0, 0.0},

@@ -164,8 +164,10 @@ class GatewayUplink {
     uint64_t taken_ms = 0;  // uptime
     uint32_t breaker_ma = 0;
     uint16_t current_ma[2] = {0, 0};
+    uint16_t threshold_ma = 0;  // an outlet's overload threshold; 0: not known (legacy)
     uint8_t device = 0;
     bool relay_on[2] = {false, false};
+    bool tripped[2] = {false, false};
     bool in_batch = false;
   };
   struct Outlet {
